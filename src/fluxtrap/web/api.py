@@ -862,7 +862,8 @@ def list_simulations(
     ``limit`` after the ``offset`` newest (a page counted from the newest; each carries its
     summary, so a list of every one was unbounded; its J/B maps' numbers only in its own GET);
     the next and previous pages in the ``Link`` header."""
-    rows = _jobs(request).simulations(limit + 1, offset)  # oldest first: the extra one first
+    with request.app.state.heavy.turn("list the simulations", user.name):  # summaries parsed
+        rows = _jobs(request).simulations(limit + 1, offset)  # oldest first: the extra one first
     _link_pages(request, response, len(rows) > limit, limit, offset)
     return rows[-limit:]
 

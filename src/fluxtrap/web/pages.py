@@ -37,7 +37,7 @@ from fluxtrap.web.api import (
     known_query,
 )
 from fluxtrap.web.auth import COOKIE, csrf_token, store_of, user_from_session
-from fluxtrap.web.jobs import MAX_OFFSET
+from fluxtrap.web.jobs import MAX_LISTED, MAX_OFFSET
 from fluxtrap.web.schemas import Count, Id, Simulation
 
 LISTED_CALIBRATIONS = 200  # the newest calibrations on the calibrations page
@@ -45,6 +45,9 @@ PAGE_CAMPAIGNS = 100  # campaigns on one page of the campaign list (?limit: up t
 PAGE_SUGGESTIONS = 100  # suggestions in the model page's table (?limit: up to MAX_SUGGESTIONS)
 # samples in the campaign page's tables, above its forms (?limit: up to MAX_SAMPLES)
 PAGE_SAMPLES = 100
+# simulations on one page of their list (?limit: up to MAX_LISTED; each summary is parsed by the
+# database, about 15 ms of CPU for one of 50 J/B maps: the page had listed 500, 7.5 s)
+PAGE_SIMULATIONS = 50
 NOTES_SHOWN = 200  # characters of a sample's notes in those tables (the API gives all 10 000)
 SHOWN_CASE = 200_000  # characters of a simulation's case file on its page (the API takes as many)
 MAX_JC_DRAWN = 50  # curves on the Jc(B) page (each up to plots.MAX_PLOTTED points, 20 ms)
@@ -517,9 +520,15 @@ EXAMPLE_CASE = example_case()
 
 @router.get("/simulations")
 def simulations_page(
-    request: Request, campaign: str | None = None, sample: str | None = None
+    request: Request,
+    campaign: str | None = None,
+    sample: str | None = None,
+    limit: Annotated[Count, Query(ge=1, le=MAX_LISTED)] = PAGE_SIMULATIONS,
+    offset: Annotated[Count, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> HTMLResponse:
-    """Stored simulations, this server's jobs not (yet) stored and the submit form; with ``campaign`` and ``sample`` the form's case uses that
+    """Stored simulations, the newest ``limit`` after the ``offset`` newest (a page, with links to
+    the older and newer ones; listed in a heavy-work turn), this server's jobs not (yet) stored
+    and the submit form; with ``campaign`` and ``sample`` the form's case uses that
     sample's measured Jc(B) (its fully penetrated points) at its measurement temperature (one
     of the two alone is a 422)."""
     user, store = _user(request), store_of(request)
@@ -547,7 +556,15 @@ def simulations_page(
         )
     jobs = request.app.state.jobs
     unstored = [j for j in jobs.jobs() if j.simulation_id is None]
-    simulations = jobs.simulations()
+    with request.app.state.heavy.turn("list the simulations", user.name):
+        listed = jobs.simulations(limit + 1, offset)  # oldest first: the one more first
+    simulations = listed[-limit:]
+    kept = {k: v for k, v in (("campaign", campaign), ("sample", sample)) if v}
+    sized = {"limit": limit} if limit != PAGE_SIMULATIONS else {}
+
+    def page_at(at: int) -> str:
+        return "/simulations?" + urlencode({**kept, "offset": at, **sized})
+
     return _page(
         request,
         "simulations.html",
@@ -556,6 +573,9 @@ def simulations_page(
         trapped={s.id: trapped_field(s) for s in simulations},
         jobs=unstored,
         example_case=case,
+        first=offset + 1,
+        older_page=page_at(offset + limit) if len(listed) > limit else None,
+        newer_page=page_at(max(0, offset - limit)) if offset else None,
     )
 
 
