@@ -941,3 +941,20 @@ def simulation_plots(request: Request, simulation_id: Id, user: Reader) -> dict:
     maps its summary keeps (a web job's and the demo's)."""
     with request.app.state.heavy.turn("draw the simulation's figures", user.name):
         return _jobs(request).figures(simulation_id)
+
+
+@router.get(
+    "/simulations/{simulation_id}/maps/{index}",
+    tags=["simulations"],
+    responses=N | NOT_DONE,
+)
+def simulation_map(
+    request: Request,
+    simulation_id: Id,
+    index: Annotated[schemas.Count, Path(ge=0, le=MAX_OFFSET, description="the map, from 0")],
+    user: Reader,
+) -> dict:
+    """The Plotly figure (JSON) of one J/B map of a stored simulation that is done (its page
+    shows the last and fetches another chosen here)."""
+    with request.app.state.heavy.turn("draw the J/B map", user.name):
+        return _jobs(request).map_figure(simulation_id, index)

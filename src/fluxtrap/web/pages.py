@@ -609,9 +609,12 @@ def simulation_page(request: Request, simulation_id: Id) -> HTMLResponse:
     rec = store_of(request).simulation(simulation_id)
     sim = Simulation.of(rec)
     with request.app.state.heavy.turn("open the simulation page", user.name):  # its probes: MBs
-        figures = jobs.figures(simulation_id) if sim.status == "done" else {}
+        # the last J/B map only (50 took 2.9 s of CPU): the page's picker fetches another
+        figures = jobs.figures(simulation_id, all_maps=False) if sim.status == "done" else {}
+    map_times = [m["time_s"] for m in (sim.summary or {}).get("maps", {}).get("shown", [])]
     return _page(request, "simulation.html", user, sim=sim, figures=figures, summary=sim.summary,
-                 case_toml=rec.case_toml[:SHOWN_CASE], case_chars=len(rec.case_toml))  # fmt: skip
+                 case_toml=rec.case_toml[:SHOWN_CASE], case_chars=len(rec.case_toml),
+                 map_times=map_times)  # fmt: skip
 
 
 @router.get("/calibrations")

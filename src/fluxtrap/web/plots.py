@@ -10,7 +10,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -794,13 +794,18 @@ def map_figure(data: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def maps_figures(maps: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The J/B map figures of ``workflows.simulations.stored_maps``' numbers, keyed ``map-<i>``, the first map's
-    title saying how many of the run's times are drawn when not all."""
-    figures = {f"map-{i}": map_figure(data) for i, data in enumerate(maps["shown"])}
-    if figures and len(figures) < maps["of"]:
-        title = figures["map-0"]["layout"]["title"]
-        title["text"] += f" (maps at {len(figures)} of the run's {maps['of']} times, evenly spread)"
+def maps_figures(
+    maps: Mapping[str, Any], which: Iterable[int] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The J/B map figures of ``workflows.simulations.stored_maps``' numbers, keyed ``map-<i>``:
+    those ``which`` (indices into ``maps["shown"]``; all by default, about 0.06 s each), the
+    first drawn's title saying how many of the run's times are stored when not all."""
+    shown = maps["shown"]
+    indices = range(len(shown)) if which is None else which
+    figures = {f"map-{i}": map_figure(shown[i]) for i in indices}
+    if figures and len(shown) < maps["of"]:
+        title = next(iter(figures.values()))["layout"]["title"]
+        title["text"] += f" (maps at {len(shown)} of the run's {maps['of']} times, evenly spread)"
     return figures
 
 

@@ -164,6 +164,11 @@ def test_submit_simulation_and_see_probes_and_maps(page):
     page.wait_for_url("**/simulations/1", timeout=60_000)
     page.wait_for_selector("#probes .main-svg")
     page.wait_for_selector("#map-1 .main-svg")
+    last = page.text_content("#map-1 .gtitle")
+    page.select_option("#map-time", "0")  # the first map, fetched on demand
+    page.wait_for_function(
+        "t => document.querySelector('#map-1 .gtitle').textContent != t", arg=last
+    )
     assert "done" in page.inner_text("strong.status-done")
     shot(page, "07-simulation")
     page.goto("/simulations")

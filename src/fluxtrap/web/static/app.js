@@ -288,3 +288,14 @@ for (const name of ["probes", "heat"]) {
     }
   });
 }
+
+// A simulation's page draws its last J/B map; another time's is fetched when picked.
+document.getElementById("map-time")?.addEventListener("change", async (ev) => {
+  const pick = ev.target;
+  try {
+    const fig = await api("GET", `/api/simulations/${pick.dataset.simulation}/maps/${pick.value}`);
+    Plotly.react(document.getElementById(pick.dataset.plot), fig.data, fig.layout);
+  } catch (err) {
+    say(err.message, true);
+  }
+});
