@@ -339,3 +339,27 @@ def test_a_token_longer_than_a_header_should_carry_is_refused(store_url):
     assert store.user_by_token("a" * MAX_TOKEN).name == "ana"
     assert store.user_by_token("a" * (MAX_TOKEN + 1)) is None
     assert store.start_session("c" * 100_000) is None
+
+
+def test_revoking_a_user_cancels_their_pending_jobs(store_url, tmp_path, capsys):
+    """`fluxtrap user revoke` ended a user's sessions but their dashboard jobs, queued or
+    running, ran on until an admin cancelled each (the web route cancelled them, the CLI not);
+    the store cancels them in one transaction, other users' and finished jobs left alone."""
+    from fluxtrap.web.pages import EXAMPLE_CASE
+
+    store = Store(store_url)
+    for name in ("ana", "ben"):
+        store.add_user(name, "writer", f"{name}-token-0123456789")
+    done = store.add_job("done", EXAMPLE_CASE, "ana", per_user=5, total=9)
+    store.cancel_job(done.id, "ana")  # finished before: not cancelled again
+    jobs = [store.add_job("a1", EXAMPLE_CASE, "ana", per_user=5, total=9)]
+    assert store.claim_job("runner-1").id == jobs[0].id  # running
+    jobs += [store.add_job(t, EXAMPLE_CASE, who, per_user=5, total=9)
+             for t, who in (("a2", "ana"), ("b1", "ben"))]  # fmt: skip
+    code, out, err = cli(capsys, "user", "revoke", "ana", "--db", store_url)
+    assert code == 0, err
+    assert "2 queued or running job(s) cancelled" in " ".join(out.split())
+    status = {j.id: (j.status, j.error) for j in store.jobs()}
+    said = "cancelled by fluxtrap user revoke: ana's token was revoked"
+    assert status[jobs[0].id] == status[jobs[1].id] == ("cancelled", said)
+    assert status[jobs[2].id][0] == "queued" and status[done.id][1] == "cancelled by ana"

@@ -86,9 +86,15 @@ def user_list(db: DbOption = None) -> None:
 def user_revoke(
     name: Annotated[str, typer.Argument(help="User name.")], db: DbOption = None
 ) -> None:
-    """Stop accepting the user's token at once (their records stay; `rotate` re-enables)."""
-    store_from(db).revoke_user(name)
-    console.print(f"user {name}: token revoked")
+    """Stop accepting the user's token at once and cancel their queued and running dashboard
+    jobs (their records stay; `rotate` re-enables)."""
+    store = store_from(db)
+    store.revoke_user(name)
+    jobs = store.cancel_jobs_of(name, "fluxtrap user revoke")
+    console.print(
+        f"user {name}: token revoked"
+        + (f"; {len(jobs)} queued or running job(s) cancelled" if jobs else "")
+    )
 
 
 @user_app.command("rotate", short_help="Give a user a new token; the old one stops working.")

@@ -1419,6 +1419,26 @@ class Store:
             s.flush()
             return _job_record(job, with_case=False)
 
+    def cancel_jobs_of(self, name: str, by: str) -> list[JobRecord]:
+        """Cancel user ``name``'s queued and running jobs at once (a revoked user's: whoever
+        runs one stops it), as ``cancel_job`` by ``by``; the jobs cancelled, oldest first."""
+        with self.transaction() as s:
+            _lock_jobs(s)
+            jobs = s.scalars(
+                select(m.Job)
+                .where(m.Job.created_by == name, m.Job.status.in_(m.JOB_PENDING))
+                .options(defer(m.Job.case_toml))
+                .order_by(m.Job.id)
+            ).all()
+            for job in jobs:
+                job.status, job.error = (
+                    "cancelled",
+                    f"cancelled by {by}: {name}'s token was revoked",
+                )
+                job.finished_at = m.utcnow()
+            s.flush()
+            return [_job_record(j, with_case=False) for j in jobs]
+
     # -- calibrations ----------------------------------------------------------------------
     def add_calibration(
         self,

@@ -332,12 +332,10 @@ class Jobs:
         cancel their queued jobs, then their running ones (whose children are killed, as
         ``cancel``'s): the user and the jobs cancelled."""
         user = self._store.revoke_user(name)
-        cancelled = []
-        for status in ("queued", "running"):  # queued first: none is claimed meanwhile
-            for job in self._store.jobs(status, limit=MAX_PENDING):
-                if job.created_by == user.name:
-                    with contextlib.suppress(ConflictError):  # it finished meanwhile
-                        cancelled.append(self._cancel(job.id, admin.name))
+        cancelled = self._store.cancel_jobs_of(user.name, admin.name)
+        for job in cancelled:
+            if (child := self._running.get(job.id)) is not None:
+                child.kill(job.error)
         return user, cancelled
 
     # -- simulations (the store) --------------------------------------------------------------

@@ -149,7 +149,7 @@ def test_revoking_a_user_cancels_their_queued_and_running_jobs(tmp_path):
         for j in (running, queued):
             assert (job(url, j)["status"], job(url, j)["error"]) == (
                 "cancelled",
-                "cancelled by root",
+                "cancelled by root: alice's token was revoked",
             )
         assert time.monotonic() - t0 < 1
         assert wait_for(url, other, ("running",))["created_by"] == "bob"  # the worker is free
