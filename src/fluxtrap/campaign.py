@@ -1419,6 +1419,13 @@ def _linear(tokens: list[tuple[str, str]], spec: CampaignSpec) -> tuple[dict[str
             const += value
         else:
             coef[name] = coef.get(name, 0.0) + value
+        if i < len(tokens) and tokens[i][0] == "name" and tokens[i - 1][0] == "num":
+            units_of = ", ".join(f"{p.name} in {p.unit}" for p in spec.parameters if p.unit)
+            raise ValidationError(
+                f"{tokens[i - 1][1]} {tokens[i][1]}: a linear constraint is written in the "
+                f"parameters' declared units ({units_of or 'none declared'}), without unit text: "
+                f"write {tokens[i - 1][1]}"
+            )
         if i < len(tokens) and tokens[i] not in (("op", "+"), ("op", "-")):
             raise ValidationError(f"expected + or - before {tokens[i][1]!r}")
     return coef, const
@@ -1477,7 +1484,15 @@ def _number(table: Mapping[str, Any], key: str, where: str) -> float | None:
     if value is None:
         return None
     if not _is_number(value):
-        raise ValidationError(f"{where}: {key} = {value!r} is not a number")
+        m = units._NUMBER.fullmatch(value) if isinstance(value, str) else None
+        unit = table.get("unit") or m[2] if m and m[2] else None
+        hint = (  # "450 degC": a parameter's unit is its own key
+            f"; a bound or step is a plain number in the unit of the parameter's unit key: "
+            f'{key} = {m[1]}, unit = "{unit}"'
+            if unit and key in ("low", "high", "step")
+            else ""
+        )
+        raise ValidationError(f"{where}: {key} = {value!r} is not a number{hint}")
     return units.number(value)
 
 

@@ -54,7 +54,7 @@ def test_an_unknown_option_is_one_line_and_exit_2(capsys, path):
         (["campaign", "show"], "error: Missing argument 'name'."),
         (
             ["suggest", "-c", "X", "-n", "two"],
-            "error: Invalid value for '-n': 'two': give a whole number of at least 1",
+            "error: Invalid value for '-n': 'two': give a whole number from 1 to 100",
         ),
         (["campaign", "show", "ghost", "--db", "sqlite://"], "error: no campaign named 'ghost'"),
         (  # the case's check judges the flag's size, and names the flag

@@ -130,8 +130,9 @@ def test_suggest_budget_checked_and_its_last_trial_by_posterior_mean(db, capsys)
     ("command", "option", "given", "span"),
     [
         # "budget: the number of experiments planned must be 1 to 10000, got -5"
-        ("suggest", "--budget", "-5", "of at least 1"),
-        ("suggest", "--budget", "0", "of at least 1"),
+        ("suggest", "--budget", "-5", f"from 1 to {MAX_BUDGET}"),
+        ("suggest", "--budget", "0", f"from 1 to {MAX_BUDGET}"),
+        ("suggest", "-n", "1e9", f"from 1 to {MAX_BATCH}"),  # no int: it said "at least 1"
         ("suggest", "--budget", f"{MAX_BUDGET + 1}", f"from 1 to {MAX_BUDGET}"),
         ("suggest", "-n", f"{MAX_BATCH + 1}", f"from 1 to {MAX_BATCH}"),  # "... 1<=x<=100."
         # "seed: give a whole number from 0 to 4294967295, got -1": suggest records up to 2**31-1

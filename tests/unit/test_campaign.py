@@ -897,7 +897,29 @@ def test_a_bound_that_is_not_a_number_names_its_table_once():
     }
     with pytest.raises(ValidationError) as err:
         CampaignSpec.from_dict(data)
-    assert str(err.value) == "campaign: parameters[0]: low = '450 degC' is not a number"
+    assert str(err.value) == (
+        "campaign: parameters[0]: low = '450 degC' is not a number; a bound or step is a plain "
+        'number in the unit of the parameter\'s unit key: low = 450, unit = "degC"'
+    )
+
+
+def test_a_constraint_written_with_a_unit_says_constraints_take_the_declared_units():
+    """It was "expected + or - before 'degC'"."""
+    data = {
+        "name": "c",
+        "parameters": [
+            {"name": "T", "unit": "degC", "low": 400, "high": 750},
+            {"name": "t", "unit": "min", "low": 1, "high": 60},
+        ],
+        "objectives": [{"name": "y", "quantity": "value"}],
+        "constraints": [{"expression": "T + t <= 700 degC"}],
+    }
+    with pytest.raises(ValidationError) as err:
+        CampaignSpec.from_dict(data)
+    assert str(err.value).endswith(
+        "700 degC: a linear constraint is written in the parameters' declared units (T in degC, "
+        "t in min), without unit text: write 700"
+    )
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ registers itself here (heavy libraries such as torch and FastAPI load on first u
 from __future__ import annotations
 
 import copy
+import importlib
 import os
 import signal
 import sys
@@ -246,6 +247,9 @@ def _range_text(err: typer.TyperException) -> str | None:
     other refusal."""
     param = getattr(err, "param", None)
     low, high = getattr(param, "min", None), getattr(param, "max", None)
+    if high is None and (most := getattr(getattr(param, "callback", None), "most", None)):
+        module, name = most.split(":")  # common.at_most's bound ("-n 1e9" said "at least 1")
+        high = getattr(importlib.import_module(module), name)
     errors = getattr(err.__cause__, "errors", None)  # typer's: a pydantic ValidationError
     if (low is None and high is None) or not callable(errors) or not errors():
         return None

@@ -120,6 +120,7 @@ def at_most(constant: str) -> Callable[[typer.CallbackParam, int | None], int | 
             raise typer.BadParameter(f"'{value}': give a whole number {span}")
         return value
 
+    check.most = constant  # app._range_text's, when typer refuses a value before the callback
     return check
 
 
