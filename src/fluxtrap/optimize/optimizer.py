@@ -1332,7 +1332,7 @@ class Optimizer:
         P = space.to_unit(pending, "pending") if pending is not None and len(pending) else None
         seen = set(space.keys(self._X)) | (set(space.keys(pending)) if P is not None else set())
         seed = self._derived_seed(0 if P is None else len(P))
-        pool = None
+        pool = encoded = None
         if candidates is not None:  # every row settable: in bounds and choices, on the grid
             candidates = _rows_frame(
                 candidates, space.names, "candidates", MAX_CANDIDATE_VALUES, passes=n
@@ -1342,15 +1342,18 @@ class Optimizer:
                     f"candidates: row label(s) {', '.join(twice[:10])} given twice: each "
                     "suggestion is returned under its row's label"
                 )
-            space.to_unit(candidates, "candidates")
+            encoded = space.to_unit(candidates, "candidates")  # once per ask: 400 000 rows, s
             space.check_grid(candidates, "candidates")
             candidates = space.as_numbers(candidates)  # "0.4" had been suggested as text
-            pool = candidates[space.feasible(candidates)]
-            keys = space.keys(pool)
+            rows = np.flatnonzero(space.feasible(candidates))
+            firsts = set(seen)  # the feasible rows neither seen nor a repeat of an earlier row
+            new = np.zeros(len(candidates), dtype=bool)
+            for i, k in zip(rows, unit_keys(encoded[rows]), strict=True):
+                new[i] = k not in firsts
+                firsts.add(k)
             # a mask, not a list: an empty list (no feasible row left) selected no columns, and
             # the answer was "X: missing parameter column(s) ..." for an empty or infeasible pool
-            pool = pool[np.array([k not in seen for k in keys], dtype=bool)]
-            pool = pool[~pd.Series(space.keys(pool), index=pool.index).duplicated().to_numpy()]
+            pool, encoded = candidates[new], encoded[torch.from_numpy(new)]
             if len(pool) < n:
                 raise ValidationError(
                     f"ask: only {len(pool)} candidate row(s) are new and feasible, {n} asked for"
@@ -1400,7 +1403,9 @@ class Optimizer:
         plan = self._search_plan(n, seed)
         exploits = [self.exploits(done + j + 1) for j in range(n)]
         with manual_seed(seed), quiet_numerics(), quiet_search(), one_thread():
-            chosen, picked = self._choose(exploits, P, pool, seen, seed, grid, plan, progress)
+            chosen, picked = self._choose(
+                exploits, P, pool, encoded, seen, seed, grid, plan, progress
+            )
             # each row's own value given the external pending points (not the rest of the
             # batch), by the acquisition that chose the first row: built from the same seed, as
             # qLogNEI prunes its baseline with posterior samples drawn from the global RNG
@@ -1412,7 +1417,9 @@ class Optimizer:
             settled = not all(exploits) and self.expects_no_improvement(searched)
             if settled:
                 exploits = [True] * n
-                chosen, picked = self._choose(exploits, P, pool, seen, seed, grid, plan, progress)
+                chosen, picked = self._choose(
+                    exploits, P, pool, encoded, seen, seed, grid, plan, progress
+                )
                 with torch.no_grad():
                     values = first(torch.stack(chosen).unsqueeze(1)).tolist()
         if pool is not None:
@@ -1523,6 +1530,7 @@ class Optimizer:
         exploits: list[bool],
         P: torch.Tensor | None,
         pool: pd.DataFrame | None,
+        encoded: torch.Tensor | None,
         seen: set,
         seed: int,
         grid: torch.Tensor | None,
@@ -1531,8 +1539,10 @@ class Optimizer:
     ) -> tuple[list[torch.Tensor], list[Any]]:
         """One round's points, greedy (each chosen point pending for the next): by posterior
         mean where ``exploits``, else by the acquisition; each the best of the free ``pool`` rows,
-        or of the grid points near the acquisition's optima (the combinations ``plan`` gives
-        the round) and the whole small ``grid`` (encoded; never one of ``seen``). Returns the encoded points and their pool index (empty without a pool)."""
+        (``encoded``: its rows as ``to_unit`` gives them), or of the grid points near the
+        acquisition's optima (the combinations ``plan`` gives the round) and the whole small
+        ``grid`` (encoded; never one of ``seen``). Returns the encoded points and their pool index
+        (empty without a pool)."""
         seen = set(seen)
         chosen: list[torch.Tensor] = []
         picked: list[Any] = []
@@ -1547,8 +1557,8 @@ class Optimizer:
                     torch.cat(taken) if taken else None, len(exploits) > 1
                 )
             if pool is not None:
-                avail = pool.drop(index=picked)
-                C = self.space.to_unit(avail)
+                free = ~pool.index.isin(picked)
+                avail, C = pool.index[free], encoded[torch.from_numpy(free)]
             else:
                 C = self._grid_candidates(acqf, seen, seed, grid, plan, len(chosen))
             with torch.no_grad():
@@ -1559,7 +1569,7 @@ class Optimizer:
                 i = self._unless_repeat(acqf, C, vals, i, torch.cat(taken), exploit, len(chosen))
             chosen.append(C[i])
             if pool is not None:
-                picked.append(avail.index[i])
+                picked.append(avail[i])
             else:
                 seen.add(unit_keys(C[i : i + 1])[0])
             if progress is not None:

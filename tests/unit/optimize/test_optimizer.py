@@ -155,6 +155,23 @@ def test_candidate_pool_picks_best_rows_and_keeps_index():
     assert one.acquisition.iloc[0] == pytest.approx(vals.max())
 
 
+def test_a_candidate_pool_is_encoded_once_per_ask(monkeypatch):
+    """Each encoding of a large pool took seconds (400 000 rows); ask encoded it for its
+    checks, twice for its keys and once per round of the batch."""
+    space = SearchSpace(SPS)
+    opt, X = fitted(space, n=10)
+    pool = space.sample(300, seed=5, exclude=X)
+    encoded, to_unit = [], SearchSpace.to_unit
+
+    def counted(self, frame, where="X"):
+        encoded.append(len(frame))
+        return to_unit(self, frame, where)
+
+    monkeypatch.setattr(SearchSpace, "to_unit", counted)
+    batch = opt.ask(2, candidates=pool)
+    assert len(batch) == 2 and encoded.count(len(pool)) + encoded.count(len(pool) - 1) == 1
+
+
 def test_minimize_flips_the_goal():
     space = SearchSpace(SPS)
     X = space.sample(12, seed=2)
