@@ -3,6 +3,7 @@ code 2, never a traceback; `--version`; help text without type tags beside flags
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -322,7 +323,7 @@ def test_serve_refuses_a_port_that_is_no_tcp_port(tmp_path, capsys, port, bound)
 
 @pytest.mark.parametrize(
     ("seed", "bound"),
-    [("-1", "of at least 0"), (str(2**32), "from 0 to 4294967295")],
+    [("-1", "from 0 to 4294967295"), (str(2**32), "from 0 to 4294967295")],
 )
 def test_demo_refuses_a_seed_before_making_its_store(tmp_path, capsys, seed, bound):
     out = tmp_path / "demo"  # -1 made fluxtrap-demo.db, then numpy's ValueError (traceback)
@@ -394,9 +395,13 @@ def _bounded_numbers() -> list[tuple[tuple[str, ...], str, object, object]]:
         for name in path:
             command = command.commands[name]
         for p in getattr(command, "params", ()):
-            if getattr(p, "min", None) is not None or getattr(p, "max", None) is not None:
+            high = getattr(p, "max", None)
+            if most := getattr(p.callback, "most", None):  # common.at_most's bound
+                module, name = most.split(":")
+                high = getattr(importlib.import_module(module), name)
+            if getattr(p, "min", None) is not None or high is not None:
                 found.append(
-                    (path, p.opts[0] if p.param_type_name == "option" else "", p.min, p.max)
+                    (path, p.opts[0] if p.param_type_name == "option" else "", p.min, high)
                 )
     return found
 
