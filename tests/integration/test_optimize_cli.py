@@ -236,6 +236,42 @@ def test_replay_cli_on_snar(tmp_path, capsys):
     assert code == 2 and "no column(s) 'nope'" in err
 
 
+def test_replay_reads_a_campaigns_export(tmp_path, capsys):
+    """export names each number column's unit ('ramp_rate [degC/min]'): replay said "no
+    column(s) 'ramp_rate', ..." of a campaign's own export. A unit given with --objective is
+    checked against the header's."""
+    db = str(tmp_path / "lab.db")
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db)[0] == 0
+    rows = [(10 + 15 * i, 450 + 50 * i, 6 * i, 1e4 * (1 + i % 3)) for i in range(6)]
+    Store(db).add_samples(
+        NAME,
+        [
+            {
+                "label": f"S{i}",
+                "params": {"ramp_rate": r, "max_temperature": T, "dwell_time": t},
+                "objectives": {"jc_3T": f"{jc} A/cm^2"},
+            }
+            for i, (r, T, t, jc) in enumerate(rows)
+        ],
+    )
+    csv = tmp_path / "history.csv"
+    assert cli(capsys, "export", "--db", db, "-c", NAME, "--out", str(csv))[0] == 0
+    assert "ramp_rate [degC/min]" in csv.read_text()
+    args = ["replay", str(csv), "--inputs", "ramp_rate,max_temperature,dwell_time",
+            "--budget", "4", "--repeats", "1", "--out", str(tmp_path / "r"), "--quiet"]  # fmt: skip
+    code, out, err = cli(capsys, *args, "--objective", "jc_3T")
+    assert code == 0, err
+    doc = json.loads((tmp_path / "r" / "replay.json").read_text())
+    assert len(doc["strategies"]["bo"]["best_so_far"]) == 4
+    assert max(doc["strategies"]["bo"]["best_so_far"]) == 3e4  # in the header's A/cm²
+    assert (
+        "units: ramp_rate [degC/min], max_temperature [degC], dwell_time [min], jc_3T [A/cm²]"
+        in out
+    )
+    code, _, err = cli(capsys, *args, "--objective", "jc_3T [A/m²]")
+    assert code == 2 and "column 'jc_3T [A/cm²]' is in A/cm², not the A/m² asked for" in err, err
+
+
 def test_replay_cli_models_ln_objective_with_log(tmp_path, capsys):
     """`fluxtrap replay --log`: a table's objective spanning decades modelled as ln(value), as a
     campaign's with log = true (there was no way to); a value below 0 refused naming its row, a
@@ -312,19 +348,24 @@ def test_replay_refuses_inputs_that_name_no_column_one_twice_or_the_objective(
 
 
 @pytest.mark.parametrize(
-    ("option", "given", "least"),
+    ("option", "given", "span"),
     # --budget -1 said "replay: batch 1 must be between 1 and the budget -1", naming no option,
-    # and only after the table had been read
-    [("--budget", "-1", 2), ("--budget", "1", 2), ("--initial", "0", 1), ("--repeats", "-2", 1)],
+    # and only after the table had been read; the most (common.at_most's) was left out
+    [
+        ("--budget", "-1", f"from 2 to {MAX_OBSERVATIONS}"),
+        ("--budget", "1", f"from 2 to {MAX_OBSERVATIONS}"),
+        ("--initial", "0", "of at least 1"),
+        ("--repeats", "-2", f"from 1 to {MAX_REPEATS}"),
+    ],
 )
 def test_replay_refuses_counts_below_their_least_naming_the_option(
-    tmp_path, capsys, option, given, least
+    tmp_path, capsys, option, given, span
 ):
     out = tmp_path / "r"
     args = ("--inputs", "residence_time,ratio", "--objective", "impurity", option, given)
     code, _, err = cli(capsys, "replay", str(tmp_path / "no-such.csv"), *args, "--out", str(out))
     assert code == 2 and err == (
-        f"error: Invalid value for '{option}': '{given}': give a whole number of at least {least} "
+        f"error: Invalid value for '{option}': '{given}': give a whole number {span} "
         "(see 'fluxtrap replay --help')\n"
     ), err
     assert not out.exists()
@@ -354,7 +395,7 @@ def test_replay_refuses_counts_above_their_most_naming_the_option(
     ("args", "said"),
     # each was refused by replay() only after the table had been read (a big one: minutes)
     [
-        (("--seed", "-1"), "'--seed': '-1': give a whole number of at least 0"),
+        (("--seed", "-1"), "'--seed': '-1': give a whole number from 0 to 4294967295"),
         (
             ("--seed", str(2**32)),
             "'--seed': '4294967296': give a whole number from 0 to 4294967295",

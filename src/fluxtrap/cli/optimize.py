@@ -592,6 +592,8 @@ def replay_cmd(
     with staged_folder(out, owned=("replay.json", "replay.png")) as stage:  # as plot model
         paths = [out / p.name for p in result.write(stage)]
     ef = result.enhancement_factor
+    if units := X.attrs.get("units"):  # a header's (export's) or --inputs/--objective's
+        console.print(f"units: {', '.join(f'{c} [{u}]' for c, u in units.items())}")
     table = Table(
         "trial",
         "BO top fraction",

@@ -19,6 +19,7 @@ import io
 import json
 import math
 import os
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -131,7 +132,10 @@ def read_table(
     path: str | Path, inputs: Sequence[str], objective: str
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Read a CSV (UTF-8, BOM allowed) and average rows with identical inputs: the pool; an
-    input or the objective named twice in the header is an InputFileError."""
+    input or the objective named twice in the header is an InputFileError. A column may carry
+    its unit, as ``fluxtrap export`` writes it (``ramp_rate [degC/min]``) and so may a name of
+    ``inputs``/``objective``; where both do, they must agree. The units found are kept in the
+    pool's ``attrs["units"]`` (column -> unit)."""
     path = Path(path)
     data = read_bytes(path, "replay table", MAX_TABLE)  # no directory, FIFO or device
     try:
@@ -139,6 +143,20 @@ def read_table(
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise InputFileError(f"{path}: not a readable CSV ({err})") from None
     header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8-sig", "replace")]), [])
+    given = dict(map(_unit_of, (*inputs, objective)))
+    inputs, objective = [_unit_of(c)[0] for c in inputs], _unit_of(objective)[0]
+    found = {}  # the header's units of the columns asked for
+    for i, col in enumerate(header):
+        name, unit = _unit_of(col)
+        if unit is None or name not in given or col in given:
+            continue
+        if given[name] is not None and given[name] != unit:
+            raise InputFileError(
+                f"{path}, line 1: column {col!r} is in {unit}, not the {given[name]} asked for: "
+                f"name it {name!r} or {col!r}"
+            )
+        header[i], found[name] = name, unit
+    df.columns = header if len(header) == len(df.columns) else df.columns
     if twice := sorted({c for c in (*inputs, objective) if header.count(c) > 1}):
         raise InputFileError(  # pandas renamed the second 'a' to 'a.1' and read the first
             f"{path}: column(s) {', '.join(map(repr, twice))} appear twice in the header: rename "
@@ -149,7 +167,16 @@ def read_table(
         raise InputFileError(
             f"{path}: no column(s) {', '.join(map(repr, missing))}; columns are {', '.join(map(repr, df.columns))}"
         )
-    return pool_from_table(df, inputs, objective, where=str(path))
+    X, y = pool_from_table(df, inputs, objective, where=str(path))
+    X.attrs["units"] = {c: u for c in (*inputs, objective) if (u := found.get(c) or given[c])}
+    return X, y
+
+
+def _unit_of(column: str) -> tuple[str, str | None]:
+    """A column name and the unit it carries (``ramp_rate [degC/min]``, export's header), or
+    the name and None."""
+    m = re.fullmatch(r"\s*(?P<name>[^\[\]]+?)\s*\[(?P<unit>[^\[\]]*)\]\s*", column)
+    return (m["name"], m["unit"].strip()) if m else (column, None)
 
 
 def pool_from_table(
