@@ -526,6 +526,20 @@ def value_text(value: float | None, error: float | None = None, spec: str = ".4g
     return estimate_text(value, error)
 
 
+# a column name carrying its unit, as `fluxtrap export` writes it ("ramp_rate [degC/min]") or a
+# spreadsheet ("dwell_time (h)")
+HEADER_UNIT = re.compile(r"(?P<name>[^\[\]()]+?)\s*(?:\[(?P<b>[^\]]*)\]|\((?P<p>[^)]*)\))\s*")
+
+
+def header_unit(column: str) -> tuple[str, str | None]:
+    """A column's name and the unit it carries (``HEADER_UNIT``: ``ramp_rate [degC/min]``,
+    ``dwell_time (h)``), or the column and None."""
+    m = HEADER_UNIT.fullmatch(column)
+    if m is None:
+        return column, None
+    return m["name"], (m["b"] if m["b"] is not None else m["p"]).strip()
+
+
 ESTIMATE_DIGITS = 10  # significant digits of a mean beyond which estimate_text stops
 # decimals beyond which estimate_text writes a mean under 1e-3 and its std in scientific
 # notation (a probe's -7e-31 T ± 2.1e-30 T had printed 31 decimals)

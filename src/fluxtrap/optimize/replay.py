@@ -19,7 +19,6 @@ import io
 import json
 import math
 import os
-import re
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -46,6 +45,7 @@ from fluxtrap.optimize.optimizer import (
 )
 from fluxtrap.optimize.quiet import SharedFilters
 from fluxtrap.optimize.space import Categorical, Continuous, SearchSpace
+from fluxtrap.units import header_unit
 
 MAX_REPEATS = 1000  # seeded replays in one call
 # Model work of one call, counted as the observations each ask is fitted to, summed over asks
@@ -143,11 +143,11 @@ def read_table(
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise InputFileError(f"{path}: not a readable CSV ({err})") from None
     header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8-sig", "replace")]), [])
-    given = dict(map(_unit_of, (*inputs, objective)))
-    inputs, objective = [_unit_of(c)[0] for c in inputs], _unit_of(objective)[0]
+    given = dict(map(header_unit, (*inputs, objective)))
+    inputs, objective = [header_unit(c)[0] for c in inputs], header_unit(objective)[0]
     found = {}  # the header's units of the columns asked for
     for i, col in enumerate(header):
-        name, unit = _unit_of(col)
+        name, unit = header_unit(col)
         if unit is None or name not in given or col in given:
             continue
         if given[name] is not None and given[name] != unit:
@@ -170,13 +170,6 @@ def read_table(
     X, y = pool_from_table(df, inputs, objective, where=str(path))
     X.attrs["units"] = {c: u for c in (*inputs, objective) if (u := found.get(c) or given[c])}
     return X, y
-
-
-def _unit_of(column: str) -> tuple[str, str | None]:
-    """A column name and the unit it carries (``ramp_rate [degC/min]``, export's header), or
-    the name and None."""
-    m = re.fullmatch(r"\s*(?P<name>[^\[\]]+?)\s*\[(?P<unit>[^\[\]]*)\]\s*", column)
-    return (m["name"], m["unit"].strip()) if m else (column, None)
 
 
 def pool_from_table(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -352,9 +351,6 @@ def field_limit(size: int):
             csv.field_size_limit(limit)
 
 
-HEADER_UNIT = re.compile(r"(?P<name>[^\[\]()]+?)\s*(?:\[(?P<b>[^\]]*)\]|\((?P<p>[^)]*)\))\s*")
-
-
 def _header_units(
     header: list[str], spec: CampaignSpec, errors: dict[str, str], known: tuple, file: Path
 ) -> tuple[list[str], dict[str, str], dict[str, int]]:
@@ -370,11 +366,10 @@ def _header_units(
     units_of |= {col: spec.objective(o).value_unit for o, col in errors.items()}
     names, unit_of, tens = [], {}, {}
     for col in header:
-        m = HEADER_UNIT.fullmatch(col)
-        if col in known or m is None or m["name"] not in units_of:
+        name, text = units.header_unit(col)
+        if col in known or text is None or name not in units_of:
             names.append(col)
             continue
-        name, text = m["name"], (m["b"] if m["b"] is not None else m["p"]).strip()
         names.append(name)
         unit_of[name] = text  # units reads "A/cm²" and "A/cm2" as "A/cm^2"
         if text == units_of[name]:  # as the campaign spells it (pint may not know it)
