@@ -298,6 +298,14 @@ def calibrate_command(
             style="yellow",
             highlight=False,
         )
+    unchecked = run.summary.get("simulations_accuracy_unchecked") or {"count": 0}
+    if unchecked["count"]:  # a small estimate there is no claim of accuracy
+        console.print(
+            f"warning: {unchecked['count']} simulations (of the fit and its predictions) could "
+            f"not check their accuracy target: {unchecked['note']}",
+            style="yellow",
+            highlight=False,
+        )
     console.print(f"wrote {', '.join(f.name for f in run.files)} to {out}")
     if store is not None:
         with on_interrupt(f"wrote {out}{unrecorded}"):
