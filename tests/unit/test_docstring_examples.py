@@ -20,7 +20,7 @@ from ..conftest import REPO
 SRC = REPO / "src"
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 # the public parts whose docstring shows a first session
-SHOWN = ("magnetometry", "optimize", "store", "workflows")
+SHOWN = ("magnetometry", "optimize", "simulate", "simulate/calibrate", "store", "workflows")
 
 
 def docstrings():
