@@ -526,7 +526,7 @@ class StandInRunner:
     """``DaskRunner``'s place: the closed form for each case, no cluster, nothing cached."""
 
     def __init__(self, cache_dir, workers=1, scheduler=None, security=None):
-        self.cached, self.unreached, self.workers = 0, [], 1
+        self.cached, self.unreached, self.unchecked, self.workers = 0, [], [], 1
 
     def __enter__(self):
         return self
