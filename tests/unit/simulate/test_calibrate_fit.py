@@ -321,6 +321,22 @@ def test_bad_requests_are_clear_errors():
         calibrate(case, series, "copper.n", runner=run)
 
 
+def test_a_series_in_millitesla_labelled_tesla_is_refused_before_any_simulation():
+    """A 50 mT trapped field read as 50 T is under the 100 T any magnet reaches, so it was fitted
+    (a misfit of thousands of noise units); on a case whose applied field peaks at 1 T it is
+    refused before the start case runs, naming the series, the point and the likely unit."""
+    case = Case.from_dict(case_dict())
+    t = TIME[1:]
+    read_as_T = 50.0 - 0.5 * np.log1p(np.clip(t - T_RAMP, 0, None))  # mT values, taken as T
+    run = runner_of(linear_model)
+    with pytest.raises(ValidationError) as err:
+        calibrate(case, Series("hall.csv (B_T)", t, read_as_T, "top"), "sc.n", runner=run)
+    assert run.batches == []
+    said = str(err.value)
+    assert said.startswith("hall.csv (B_T): field_T = 50 T at t = 5 s")
+    assert "the case's largest applied field, 1 T" in said and "in mT (1e3 per T" in said
+
+
 def test_a_fit_naming_one_attribute_twice_or_bounding_one_twice_is_refused():
     from fluxtrap.simulate.calibrate.parameters import parse_bounds, parse_fit
 
@@ -400,22 +416,26 @@ def test_a_misfit_of_a_probe_off_its_drawn_height_suggests_fitting_its_height():
 
 
 def test_a_field_in_the_wrong_unit_is_named_in_the_misfit():
-    """A trace 39 x the model's field (a unit mix-up within 100 T; n fitted alone, as jc_scale
-    would take up part of it): the misfit says the measured field is tens of x the model's and
+    """A trace 1/39 of the model's field (a unit mix-up; n fitted alone, as jc_scale would take
+    up part of it): the misfit says the measured field is a few hundredths of the model's and
     asks about the unit; a misfit of the right size (a
     50 mT step into the hold, 25 sigma) does not. The stand-in's 2-3 T in mT read as T (over
-    100 T) is refused up front, naming the row and column."""
+    100 T) is refused up front, naming the row and column, and so is 39 x it (over 10 x the
+    case's 1 T), before anything runs."""
     series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
     with pytest.raises(ValidationError, match=r"^mT as T: row 1 \(1 = the first\), field_T = .*"
                        r" T: beyond 100 T, .* \(80 of 80 rows\); are the values in mT "
                        r"\(1e3 per T: up to 2\.5 T\)"):  # fmt: skip
         Series("mT as T", series.time_s, 1e3 * series.field_T, "top", applied_T=series.applied_T)
     x39 = Series("x39", series.time_s, 39 * series.field_T, "top", applied_T=series.applied_T)
-    cal = calibrate(Case.from_dict(case_dict()), x39, "sc.n", scan=0, profile=False,
+    with pytest.raises(ValidationError, match=r"^x39: field_T = .* over 10 x the case's largest"):
+        calibrate(Case.from_dict(case_dict()), x39, "sc.n", runner=runner_of(linear_model))
+    by39 = Series("by39", series.time_s, series.field_T / 39, "top", applied_T=series.applied_T)
+    cal = calibrate(Case.from_dict(case_dict()), by39, "sc.n", scan=0, profile=False,
                     runner=runner_of(linear_model))  # fmt: skip
     (note,) = [w for w in cal.warnings if "does not fit" in w]
     ratio = float(note.split("the measured field is ")[1].split(" x")[0])
-    assert 20 < ratio < 60 and "a unit mix-up?" in note and not cal.fits
+    assert 1 / 60 < ratio < 1 / 20 and "a unit mix-up?" in note and not cal.fits
     jump = Series("jump", series.time_s, series.field_T - 0.05 * (series.time_s > 300), "top",
                   applied_T=series.applied_T, sigma_T=series.sigma_T)  # fmt: skip
     off = calibrate(Case.from_dict(case_dict()), jump, "sc.n,sc.jc_scale", scan=0,
@@ -439,12 +459,12 @@ def test_a_time_in_the_wrong_unit_is_named_in_the_misfit():
         r"its applied field ramps ([\d.]+) x the simulation's rate: a time unit", note
     )
     assert ratio and 57 < float(ratio[1]) < 67  # 60, over 0.95 of the ramp's range in the series
-    # applied_T 50 x the simulation's (its 1 T in mT, 1000 T, is refused up front: beyond 100 T)
+    # applied_T 50 x the simulation's, as a clock's 60 x would ramp: a field unit, refused up
+    # front (over 10 x the case's 1 T), not named a clock's in the misfit
     milli = Series("applied x50", series.time_s, series.field_T - 0.05 * (series.time_s > 300),
                    "top", applied_T=50 * series.applied_T, sigma_T=series.sigma_T)  # fmt: skip
-    cal = calibrate(Case.from_dict(case_dict()), milli, runner=runner_of(linear_model), **fit)
-    (note,) = [w for w in cal.warnings if "does not fit" in w]
-    assert "time unit" not in note  # a field unit of applied_T is no clock's
+    with pytest.raises(ValidationError, match=r"applied_T = 47.5 T at t = 5 s .* in mT"):
+        calibrate(Case.from_dict(case_dict()), milli, runner=runner_of(linear_model), **fit)
     bare = Series("min as s", series.time_s / 60, series.field_T, "top", sigma_T=series.sigma_T,
                   origin_s=T_RAMP / 60)  # fmt: skip
     cal = calibrate(Case.from_dict(case_dict()), bare, runner=runner_of(linear_model), **fit)

@@ -64,11 +64,12 @@ from fluxtrap.simulate.calibrate.series import (
     Series,
     align,
     check_applied,
+    check_magnitude,
     inside_span,
     simulated_at,
     simulated_span,
 )
-from fluxtrap.simulate.protocol import states
+from fluxtrap.simulate.protocol import largest_field, states
 
 FIT_CHI2 = 4.0  # reduced chi^2 above which a series is "not fitted": rms residual > 2 sigma
 UNIT_RATIO = 20.0  # measured / model field (rms) beyond which a misfit names the unit
@@ -1138,6 +1139,7 @@ def check_request(
                 f"{s.name}: the case has no probe {s.probe!r}{did_you_mean(s.probe, names)}; "
                 f"probes: {', '.join(names)}"
             )
+        check_magnitude(s, largest_field(cases[s.case].protocol))
     given = (
         isinstance(fit, Sequence) and bool(fit) and all(isinstance(p, FitParameter) for p in fit)
     )

@@ -245,6 +245,31 @@ def inside_span(series: Series, span: tuple[float, float]) -> np.ndarray:
     return (t >= span[0] - eps) & (t <= span[1] + eps)
 
 
+# a probe reads at most about the applied field plus what the sample traps of it (a change of
+# the applied field at most): a series 10 x above the case's largest applied field is in mT, G
+# or Oe labelled T (a 70 mT trapped field read as 70 T passed the 100 T check and was fitted)
+FIELD_MARGIN = 10.0
+
+
+def check_magnitude(series: Series, largest_T: float) -> None:
+    """Refuse (``ValidationError``) a series whose field or applied field exceeds
+    ``FIELD_MARGIN`` x ``largest_T`` (T, the case's largest applied field), naming the first
+    such point and the unit its values are likely in; a case without applied field: nothing."""
+    limit = FIELD_MARGIN * largest_T
+    for label, values in (("field_T", series.field_T), ("applied_T", series.applied_T)):
+        if values is None or not limit:
+            continue
+        over = np.flatnonzero(np.abs(values) > limit)
+        if over.size:
+            k, top = int(over[0]), float(np.max(np.abs(values)))
+            raise ValidationError(
+                f"{series.name}: {label} = {values[k]:.4g} T at t = {series.time_s[k]:.6g} s "
+                f"({over.size} of {values.size} points, up to {top:.4g} T) is over "
+                f"{FIELD_MARGIN:g} x the case's largest applied field, {largest_T:.4g} T, more "
+                f"than its probes read; {field_unit_hint(top, limit)}"
+            )
+
+
 def check_applied(series: Series, final_T: float) -> None:
     """Refuse (``AnalysisError``) a series whose ``applied_T`` column lacks its origin, the
     ramp's end: at its final value from the start, or ending off the simulation's final applied
