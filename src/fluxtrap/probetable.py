@@ -223,10 +223,12 @@ def ramp_rate(time_s: np.ndarray, applied_T: np.ndarray, origin_s: float) -> flo
     minutes read as seconds (calibrate's misfit and compare say so)."""
     t, a = np.asarray(time_s, float), np.asarray(applied_T, float)
     span = float(np.ptp(a)) if a.size else 0.0
-    steps = (t[:-1] < origin_s) & (np.abs(np.diff(a)) > 0.01 * span) & (np.diff(t) > 0)
+    da, dt = np.diff(a), np.diff(t)
+    steps = (t[:-1] < origin_s) & (np.abs(da) > 0.01 * span) & (dt > 0)
     if not steps.any():
         return None
-    return float(np.median(np.abs(np.diff(a) / np.diff(t))[steps]) / span)
+    # over those steps alone: a time read twice (dt 0) had warned 'divide by zero' mid-fit
+    return float(np.median(np.abs(da[steps] / dt[steps])) / span)
 
 
 def log_time_thinned(t: np.ndarray, limit: int) -> np.ndarray:

@@ -433,3 +433,19 @@ def test_a_series_at_fewer_than_3_distinct_times_is_refused():
     ):
         Series("x", np.repeat([150.0, 300.0], 10), b, "gap")
     assert Series("x", np.repeat([150.0, 300.0, 450.0], [7, 7, 6]), b, "gap").time_s.size == 20
+
+
+def test_a_time_read_twice_gives_the_ramp_rate_without_dividing_by_zero():
+    """A ramp 3 T -> 0 at 0.01 T/s logged every 10 s, one time logged twice with another
+    readback (calib22's attack): ramp_rate divided every step, the zero one too, and the user
+    saw a bare 'divide by zero encountered in divide' mid-fit. The rate, over the range
+    (1/s), is the ramp's: 0.01 / 3."""
+    from fluxtrap.probetable import ramp_rate
+
+    t = np.arange(0.0, 300.0, 10.0)
+    t = np.insert(t, 5, t[5])
+    applied = 3 - 0.01 * t
+    applied[5] += 1e-2  # the second reading of t = 50 s
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ramp_rate(t, applied, 300.0) == pytest.approx(0.01 / np.ptp(applied), rel=1e-9)
