@@ -657,3 +657,24 @@ def test_options_that_repeat_and_values_that_look_like_options_are_not_counted(t
     code, _, err = cli(capsys, *args, "--outside-space", "--outside-space", "--db", db)
     assert code == 0, err
     assert Store(db).sample("K-Ba122 SPS", "B1").notes == "-l"
+
+
+@pytest.mark.parametrize("db", ["lab.db", "new.db"])
+@pytest.mark.parametrize("given", ["fifo", "/dev/urandom"])
+def test_restore_of_a_fifo_or_a_device_is_refused_not_waited_on(tmp_path, db, given):
+    """`restore` of a FIFO waited for a writer for ever, of /dev/urandom read it without end
+    (killed after 25 s); refused at once in one line, no store made, as `tc` and others do."""
+    os.mkfifo(tmp_path / "fifo")
+    Store(tmp_path / "lab.db").engine.dispose()  # an existing store, and a new one
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "fluxtrap", "restore", given, "--db", db],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"restore {given} still running after 60 s")
+    assert (done.returncode, done.stdout) == (2, ""), done.stderr
+    said = f"error: {given}: not a regular file; a backup archive must be one\n"
+    assert done.stderr == said
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "lab.db"]
