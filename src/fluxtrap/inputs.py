@@ -16,7 +16,7 @@ import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import tomli  # reads TOML 1.1: multi-line inline tables, as design section 3 writes jc.table
@@ -49,6 +49,21 @@ def read_bytes(path: str | Path, what: str, limit: int) -> bytes:
             f"{name.lstrip()[:40]!r}... ({len(name)} characters) is text, not the path of a "
             f"{what}: give its path (a function that takes the content takes it as bytes or a dict)"
         )
+    shown = shown_path(Path(path))
+    with open_regular(path, what) as f:
+        check_bytes(os.fstat(f.fileno()).st_size, limit, shown, what, known=True)
+        try:
+            data = f.read(limit + 1)
+        except OSError as err:
+            raise InputFileError(f"{shown}: cannot read the {what} ({err.strerror})") from None
+    check_bytes(len(data), limit, shown, what)
+    return data
+
+
+def open_regular(path: str | Path, what: str) -> BinaryIO:
+    """The regular file at ``path`` open for reading (binary), or an ``InputFileError`` naming
+    it and ``what`` it is: missing, unreadable or not a regular file (a directory, a FIFO,
+    opened without blocking on a writer, or a device: /dev/urandom had been read without end)."""
     p = Path(path)
     shown = shown_path(p)
     try:
@@ -58,18 +73,12 @@ def read_bytes(path: str | Path, what: str, limit: int) -> bytes:
     except OSError as err:
         raise InputFileError(f"{shown}: cannot read the {what} ({err.strerror})") from None
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise InputFileError(f"{shown}: not a regular file; a {what} must be one")
-        check_bytes(info.st_size, limit, shown, what, known=True)
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(limit + 1)
-    except OSError as err:
-        raise InputFileError(f"{shown}: cannot read the {what} ({err.strerror})") from None
-    finally:
+    except BaseException:
         os.close(fd)
-    check_bytes(len(data), limit, shown, what)
-    return data
+        raise
+    return os.fdopen(fd, "rb")
 
 
 MAX_SHOWN_PATH = 200  # characters of a path shown whole in an error

@@ -1530,3 +1530,30 @@ def test_a_calibration_s_series_in_another_order_restores(tmp_path):
     restore(target, tmp_path / "ok.zip")
     assert target.calibrations()[0].result["series"] == series
     assert target.calibrations()[0].paired_series[1] == []
+
+
+@pytest.mark.parametrize("given", ["fifo", "/dev/urandom"])
+def test_restore_of_a_fifo_or_a_device_is_refused_by_the_library_too(tmp_path, given):
+    """27a30d3e made `fluxtrap restore` refuse a FIFO (waited on for ever) and /dev/urandom (read
+    without end) before it made a store; ``restore`` itself, which the Python API and any other
+    caller use, still hung on both. Refused at once naming the path, nothing written."""
+    os.mkfifo(tmp_path / "fifo")
+    code = (
+        "import sys\n"
+        "from fluxtrap.errors import InputFileError\n"
+        "from fluxtrap.store import Store\n"
+        "from fluxtrap.store.backup import restore\n"
+        "store = Store('sqlite:///lab.db')\n"
+        "try:\n"
+        f"    restore(store, {given!r})\n"
+        "except InputFileError as err:\n"
+        "    print(err)\n"
+        "print(len(store.campaigns()))\n"
+    )
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=60)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"restore({given!r}) still running after 60 s")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{given}: not a regular file; a backup archive must be one\n0\n"

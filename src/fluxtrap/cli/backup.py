@@ -7,7 +7,6 @@ import glob
 import os
 import re
 import secrets
-import stat
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -29,7 +28,8 @@ from fluxtrap.cli.common import (
     sqlite_file,
     store_from,
 )
-from fluxtrap.errors import FluxtrapError, InputFileError, StoreError, ValidationError
+from fluxtrap.errors import FluxtrapError, StoreError, ValidationError
+from fluxtrap.inputs import open_regular
 from fluxtrap.outputs import held_lock
 
 
@@ -99,7 +99,8 @@ def restore(
     whole). Restored users get no working token: `fluxtrap user rotate NAME` gives them one."""
     from fluxtrap.store.backup import restore as read_backup
 
-    _regular_file(archive)
+    with open_regular(archive, "backup archive"):  # before a store is made for it
+        pass
     file = sqlite_file(db)
     with _bar(quiet) as progress:
         if file is None or file.exists() or not file.parent.is_dir():
@@ -107,22 +108,6 @@ def restore(
         else:
             name, counts = _restore_new_file(db, file, archive, progress)
     console.print(f"restored campaign {name!r} from {archive}: {_counts(counts)}")
-
-
-def _regular_file(archive: Path) -> None:
-    """``InputFileError`` unless ``archive`` is a regular file: zipfile waited on a FIFO without a
-    writer for ever, and read /dev/urandom without end."""
-    from fluxtrap.inputs import shown_path
-
-    shown = shown_path(archive)
-    try:
-        regular = stat.S_ISREG(archive.stat().st_mode)
-    except FileNotFoundError:
-        raise InputFileError(f"{shown}: no such backup archive") from None
-    except OSError as err:
-        raise InputFileError(f"{shown}: cannot read: {err.strerror or err}") from None
-    if not regular:
-        raise InputFileError(f"{shown}: not a regular file; a backup archive must be one")
 
 
 @contextmanager

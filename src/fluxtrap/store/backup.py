@@ -54,7 +54,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, LargeBinary, Tab
 from fluxtrap import __version__
 from fluxtrap.campaign import CampaignSpec, check_new_name, check_who
 from fluxtrap.errors import ConflictError, FluxtrapError, InputFileError, ValidationError
-from fluxtrap.inputs import hidden_characters, shown_path
+from fluxtrap.inputs import hidden_characters, open_regular, shown_path
 from fluxtrap.outputs import replacing
 from fluxtrap.store import models as m
 from fluxtrap.store.records import MAX_MAPS, CurveData, paired_series
@@ -877,9 +877,10 @@ def _width(data: bytes) -> int:
 
 @contextmanager
 def _opened(path: Path) -> Iterator[zipfile.ZipFile]:
-    """The archive open for reading; a damaged or unreadable one is an InputFileError."""
+    """The archive open for reading; a damaged or unreadable one, or not a regular file (a FIFO
+    had been waited on for ever, /dev/urandom read without end), is an InputFileError."""
     try:
-        with zipfile.ZipFile(path) as z:
+        with open_regular(path, "backup archive") as f, zipfile.ZipFile(f) as z:
             yield z
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error) as err:
         raise InputFileError(f"{path}: damaged or not a zip archive ({err})") from None
