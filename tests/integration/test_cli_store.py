@@ -733,7 +733,7 @@ def test_two_imports_in_two_threads_do_not_set_the_field_limit_back_under_each_o
         ("{tmp}/notes.txt/lab.db", "lab.db: no store there"),
         # a name over 255 bytes: an OSError traceback
         ("{tmp}/" + "a" * 300, "a" * 20 + ": File name too long (check --db or $FLUXTRAP_DB)"),
-        ("bogus://lab", "Can't load plugin: sqlalchemy.dialects:bogus"),
+        ("bogus://lab", "'bogus' is not a database; give DIALECT://"),  # Can't load plugin
         # a port that is no number: a ValueError traceback
         (
             "postgresql+psycopg://lab:SECRET@127.0.0.1:x/lab",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import multiprocessing as mp
+import os
 import re
 import time
 from typing import Any
@@ -82,6 +83,25 @@ def test_an_sqlite_file_that_cannot_be_opened_is_said_why(tmp_path, name, read_o
     with pytest.raises(FluxtrapError, match=re.escape(says.format(tmp=tmp_path))):
         Store(tmp_path / name, read_only=read_only)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "url, says",
+    [
+        ("{tmp}/fifo", "{tmp}/fifo is not a regular file (a FIFO or a device)"),  # disk I/O error
+        ("/dev/zero", "/dev/zero is not a regular file (a FIFO or a device)"),
+        ("ftp://host/lab.db", "'ftp' is not a database; give DIALECT://"),  # Can't load plugin
+        ("mysql://u@localhost/db", "driver is not installed (No module named 'MySQLdb'); fluxtrap"),
+    ],
+)
+def test_a_store_that_is_no_database_says_what_it_is(tmp_path, url, says):
+    """`--db` a FIFO or /dev/zero said "disk I/O error", ftp:// "Can't load plugin:
+    sqlalchemy.dialects:ftp", mysql:// "No module named 'MySQLdb'" (cli22's attacks); each now
+    says what the store is not, nothing made."""
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(FluxtrapError, match=re.escape(says.format(tmp=tmp_path))):
+        Store(url.format(tmp=tmp_path))
+    assert [p.name for p in tmp_path.iterdir()] == ["fifo"]
 
 
 def test_another_programs_sqlite_file_is_refused_untouched(tmp_path):

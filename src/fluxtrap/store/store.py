@@ -189,6 +189,8 @@ def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
             f"{'postgresql' if postgres.group(1) else 'postgresql+psycopg'}"
             f"{_masked(url)[postgres.end() :]}"
         )
+    if (backend := parsed.get_backend_name()) not in URL_SCHEMES:  # ftp://: "Can't load plugin"
+        wrong.append(f"{backend!r} is not a database; {example}")
     if wrong:
         raise FluxtrapError(f"store URL {_masked(url)!r}: {'; and '.join(wrong)}")
     return url
@@ -245,6 +247,11 @@ class Store:
         except (ArgumentError, DBAPIError, ImportError) as err:
             # a folder, a file that is no database, an unknown scheme or driver, no server
             reason = str(getattr(err, "orig", None) or err).strip() or type(err).__name__
+            if isinstance(err, ImportError):  # mysql://: "No module named 'MySQLdb'"
+                reason = (
+                    f"its database's driver is not installed ({reason}); fluxtrap installs "
+                    "SQLite's and PostgreSQL's (postgresql+psycopg://)"
+                )
             raise FluxtrapError(
                 f"cannot open the store {_shown_url(self.url)!r}: {reason.splitlines()[0]}"
             ) from None
@@ -1884,6 +1891,8 @@ def _sqlite_file_problem(url: str, read_only: bool) -> str | None:
     folder = path.resolve().parent
     if path.is_dir():
         return f": {path} is a folder, not a store's file (name a file in it, e.g. {path}/lab.db)"
+    if path.exists() and not path.is_file():  # a FIFO, /dev/zero: "disk I/O error"
+        return f": {path} is not a regular file (a FIFO or a device), not a store's file"
     if not folder.is_dir():
         return f": its folder {folder} does not exist (a new store's file is made, not its folders)"
     if read_only and not path.exists():
