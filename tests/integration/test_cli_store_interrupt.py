@@ -82,6 +82,8 @@ def test_every_store_command_says_it_was_stopped(capsys, tmp_path, monkeypatch, 
 
         loop = synthetic_mh_loop(kim(1e9, 0.6), 1e-3, 2e-3, 1e-3, seed=1)
         write_qd_dat(loop, tmp_path / "loop.dat")
+    if command == "restore":  # its archive must be a file before a store is opened
+        (tmp_path / "b.zip").write_bytes(b"")
     monkeypatch.setattr(fluxtrap.store, "Store", interrupt)
     code, _, err = cli(capsys, *command.split(), *args)
     assert code == 130 and f"interrupted: {command}: nothing half-written" in err, err

@@ -29,7 +29,6 @@ from fluxtrap.cli.common import (
     store_from,
 )
 from fluxtrap.errors import FluxtrapError, StoreError, ValidationError
-from fluxtrap.inputs import open_regular
 from fluxtrap.outputs import held_lock
 
 
@@ -97,6 +96,7 @@ def restore(
     """Restore a campaign from a backup archive (checked whole first; nothing is written if it
     is damaged or the campaign exists, and a new --db file appears only when the restore is
     whole). Restored users get no working token: `fluxtrap user rotate NAME` gives them one."""
+    from fluxtrap.inputs import open_regular
     from fluxtrap.store.backup import restore as read_backup
 
     with open_regular(archive, "backup archive"):  # before a store is made for it
