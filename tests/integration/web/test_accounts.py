@@ -42,13 +42,13 @@ def test_revoked_rotated_and_expired_tokens_are_refused_at_once(lab_server):
     assert httpx.get(f"{url}/api/me", headers=new).json() == {"name": "rita", "role": "reader"}
 
     store.add_user(
-        "eve", "writer", "eve-token-0123456789", expires_at=datetime.now(UTC) + timedelta(seconds=1)
-    )
+        "eve", "writer", "eve-token-0123456789", expires_at=datetime.now(UTC) + timedelta(seconds=2)
+    )  # 2 s: a loaded CI machine may take over 1 s for the session and two requests
     eve = {"Authorization": "Bearer eve-token-0123456789"}
     session = {COOKIE: store.start_session("eve-token-0123456789").session_id}
     assert httpx.get(f"{url}/api/me", headers=eve).status_code == 200
     assert httpx.get(f"{url}/", cookies=session).status_code == 200
-    time.sleep(1.2)
+    time.sleep(2.2)
     assert httpx.get(f"{url}/api/me", headers=eve).status_code == 401
     # the dashboard session ends with the token: the cookie no longer opens a page
     r = httpx.get(f"{url}/", cookies=session)

@@ -151,7 +151,7 @@ def test_revoking_a_user_cancels_their_queued_and_running_jobs(tmp_path):
                 "cancelled",
                 "cancelled by root: alice's token was revoked",
             )
-        assert time.monotonic() - t0 < 1
+        assert time.monotonic() - t0 < 5  # at once, not at the 600 s wall (loaded CI: >1 s)
         assert wait_for(url, other, ("running",))["created_by"] == "bob"  # the worker is free
         assert HTTP.get(f"{url}/api/me", headers=cookie).status_code == 401
         assert HTTP.post(f"{url}/api/users/nobody/revoke", headers=ADMIN).status_code == 404
@@ -182,7 +182,8 @@ def test_cancel_by_owner_or_admin_only(roomy):
     t0 = time.monotonic()
     r = HTTP.delete(f"{url}/api/jobs/{running}", headers=ADMIN)  # an admin, of a running job
     assert (r.status_code, r.json()["error"]) == (200, "cancelled by root")
-    assert job(url, running)["status"] == "cancelled" and time.monotonic() - t0 < 1
+    # at once, not at the 600 s wall (1 s is too tight for a loaded 2-core CI machine)
+    assert job(url, running)["status"] == "cancelled" and time.monotonic() - t0 < 5
     r = HTTP.delete(f"{url}/api/jobs/{running}", headers=auth("alice"))
     assert r.status_code == 409 and "already finished (cancelled)" in r.json()["detail"]
     assert HTTP.delete(f"{url}/api/jobs/99999", headers=auth("alice")).status_code == 404
