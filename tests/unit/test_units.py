@@ -84,7 +84,7 @@ def test_refusal_is_fast_even_for_the_power_tower():
     for _ in range(100):
         with pytest.raises(UnitError):
             parse("9**9**9 m", "length")
-    assert time.perf_counter() - t0 < 1.0  # 100 refusals; evaluating it once would never end
+    assert time.perf_counter() - t0 < 3.0  # 100 refusals; evaluating it once would never end
 
 
 def test_values_beyond_float_range_after_conversion_are_refused():

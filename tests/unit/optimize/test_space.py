@@ -243,7 +243,7 @@ def test_ask_names_constraints_that_a_fixed_value_or_told_data_leave_empty():
             ValidationError, match=f"no parameter values meet the constraints .*{said}"
         ):
             Optimizer(space, num_restarts=2, raw_samples=16).tell(X, y).ask(1)
-        assert time.monotonic() - start < 2.0
+        assert time.monotonic() - start < 5.0  # refused at once, with room for a loaded CI machine
     assert len(held.fix(a=0.2).sample(3)) == 3  # a + b <= 0.5 at a = 0.2 holds points
 
 

@@ -139,7 +139,7 @@ def test_a_mesh_beyond_the_size_limit_is_refused_before_it_starts():
         match=r"mesh\.size: 0\.01 mm needs about [\d,]+ elements .*max_elements = 100000",
     ):
         Simulation(long_cylinder("0.01 mm")).run(progress=False)
-    assert time.perf_counter() - t < 2
+    assert time.perf_counter() - t < 5  # a refusal before meshing (a loaded 2-core CI: room)
 
 
 @pytest.mark.parametrize(
