@@ -1599,14 +1599,56 @@ class Store:
             q = _paged(select(m.User).order_by(m.User.name), limit, skip)
             return [_user_record(u) for u in s.scalars(q)]
 
-    def revoke_user(self, name: str) -> UserRecord:
+    def revoke_user(self, name: str, *, keep_an_admin: bool = False) -> UserRecord:
         """Stop accepting ``name``'s token from now on and end their dashboard sessions (the user
-        and their records stay)."""
+        and their records stay); with ``keep_an_admin`` a ``ConflictError`` if they are the last
+        active admin (the web's admins: none could manage users after it)."""
         with self.transaction() as s:
+            _lock_names(s, USER_NAMES)  # two admins revoking each other: one after the other
             u = _user(s, name)
+            if keep_an_admin:
+                _keep_an_admin(s, u, f"user {name!r} cannot be revoked")
             u.revoked_at = u.revoked_at or m.utcnow()
             _end_sessions(s, u.id)
             return _user_record(u)
+
+    def set_role(self, name: str, role: str) -> UserRecord:
+        """Give user ``name`` the ``role`` (``check_role``); a ``ConflictError`` if they are the
+        last active admin and ``role`` is not admin."""
+        check_role(role)
+        with self.transaction() as s:
+            _lock_names(s, USER_NAMES)
+            u = _user(s, name)
+            if role != "admin":
+                _keep_an_admin(s, u, f"user {name!r} cannot become a {role}")
+            u.role = role
+            s.flush()
+            return _user_record(u)
+
+    def pending_job_counts(self) -> dict[str, dict[str, int]]:
+        """User name -> {"queued": n, "running": n} of their pending jobs (a user with none:
+        absent), in one query."""
+        with self._reader() as s:
+            q = (
+                select(m.Job.created_by, m.Job.status, func.count(m.Job.id))
+                .where(m.Job.status.in_(m.JOB_PENDING))
+                .group_by(m.Job.created_by, m.Job.status)
+            )
+            out: dict[str, dict[str, int]] = {}
+            for name, status, n in s.execute(q):
+                out.setdefault(name, dict.fromkeys(m.JOB_PENDING, 0))[status] = n
+            return out
+
+    def last_logins(self) -> dict[str, datetime]:
+        """User name -> the start (UTC) of their newest stored dashboard session (one logged out,
+        or purged once expired, is not kept: a user with none is absent)."""
+        with self._reader() as s:
+            q = (
+                select(m.User.name, func.max(m.WebSession.created_at))
+                .join(m.WebSession, m.WebSession.user_id == m.User.id)
+                .group_by(m.User.name)
+            )
+            return {name: _aware(t) for name, t in s.execute(q)}
 
     def rotate_token(
         self, name: str, token: str, *, expires_at: datetime | None = None
@@ -2087,6 +2129,19 @@ def _check_user_free(s: Session, name: str, taken: str) -> None:
     for other in s.scalars(select(m.User.name)):  # tens in a lab
         if _alike(other) == key:
             raise ConflictError(f"{taken}{_taken_as(other, name)}")
+
+
+def _keep_an_admin(s: Session, u: m.User, refused: str) -> None:
+    """A ``ConflictError`` (starting ``refused``) if ``u`` is the last active admin; the caller
+    holds ``_lock_names(s, USER_NAMES)``."""
+    if u.role != "admin" or not _user_record(u).active():
+        return
+    others = s.scalars(select(m.User).where(m.User.role == "admin", m.User.id != u.id))
+    if not any(_user_record(x).active() for x in others):  # tens in a lab
+        raise ConflictError(
+            f"{refused}: they are the only active admin, and no one could manage the users "
+            "after it; make another user an admin first"
+        )
 
 
 def _user(s: Session, name: str) -> m.User:

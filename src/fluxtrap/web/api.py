@@ -12,8 +12,10 @@ from __future__ import annotations
 import io
 import json
 import secrets
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import quote
@@ -41,6 +43,8 @@ MAX_USERS = 500  # users in one list (admins': a page, as campaigns are)
 MAX_MEASUREMENTS = 500  # a sample's measurements in one list (each with its metadata's warnings)
 MAX_JC_CURVES = 100  # Jc(B) curves in one answer (a 1000-point curve is ~50 kB of JSON)
 MAX_LABELS = 100  # sample labels in one answer (a picker's choices)
+MAX_EXPIRY_S = 100 * 365.25 * 86400  # a new token's longest life, s (as `fluxtrap user add`)
+LOOK_ALIKE = ("LATIN", "GREEK", "CYRILLIC")  # scripts a user name may not mix
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -291,15 +295,74 @@ def list_users(
     "/users/{name}/revoke",
     response_model=schemas.Revoked,
     tags=["auth"],
-    responses=N | {403: {"model": schemas.Error, "description": "only admins revoke users"}},
+    responses=N
+    | {
+        403: {"model": schemas.Error, "description": "only admins revoke users"},
+        409: {"model": schemas.Error, "description": "the last active admin"},
+    },
 )
 def revoke_user(request: Request, name: str, user: Admin) -> schemas.Revoked:
     """Revoke a user's token (admins only), as ``fluxtrap user revoke``: their dashboard sessions
-    end, their queued jobs are cancelled and their running ones stopped; how many is said."""
+    end, their queued jobs are cancelled and their running ones stopped; how many is said.
+    Refused (409) for the last active admin, who alone could manage the users."""
     revoked, jobs = _jobs(request).revoke(name, user)
     return schemas.Revoked(
         user=schemas.UserInfo.of(revoked), jobs_cancelled=len(jobs), job_ids=[j.id for j in jobs]
     )
+
+
+@router.post(
+    "/users",
+    response_model=schemas.NewUser,
+    status_code=201,
+    tags=["auth"],
+    responses=TAKEN | {403: {"model": schemas.Error, "description": "only admins add users"}},
+)
+def add_user(request: Request, body: schemas.UserIn, user: Admin) -> schemas.NewUser:
+    """Create a user (admins only), as ``fluxtrap user add``: their token is in this answer
+    only (the store keeps its hash; like every answer, it is not cached: ``limits``). A name
+    mixing the look-alike letters of the Latin, Greek and Cyrillic scripts is refused."""
+    _one_alphabet(body.name)
+    expires_at = None
+    if body.expires is not None:
+        seconds = parse(body.expires, "time", "expires")
+        if not 0 < seconds <= MAX_EXPIRY_S:
+            raise ValidationError(f"expires: {body.expires!r} must be > 0 and at most 100 years")
+        expires_at = datetime.now(UTC) + timedelta(seconds=seconds)
+    token = secrets.token_urlsafe(24)
+    rec = _store(request).add_user(body.name, body.role, token, expires_at=expires_at)
+    return schemas.NewUser(user=schemas.UserInfo.of(rec), token=token)
+
+
+@router.put(
+    "/users/{name}/role",
+    response_model=schemas.UserInfo,
+    tags=["auth"],
+    responses=N
+    | {
+        403: {"model": schemas.Error, "description": "only admins change roles"},
+        409: {"model": schemas.Error, "description": "it would leave no active admin"},
+    },
+)
+def set_role(request: Request, name: str, body: schemas.RoleIn, user: Admin) -> schemas.UserInfo:
+    """Give a user another role (admins only; the same one again changes nothing); refused for
+    the last active admin's demotion."""
+    return schemas.UserInfo.of(_store(request).set_role(name, body.role))
+
+
+def _one_alphabet(name: str) -> None:
+    """A ``ValidationError`` if ``name``'s letters come from more than one of the Latin, Greek
+    and Cyrillic scripts: "аdmin" with a Cyrillic а reads as "admin" on every page."""
+    found = {
+        script
+        for c in unicodedata.normalize("NFKC", name)
+        if c.isalpha() and (script := unicodedata.name(c, "").partition(" ")[0]) in LOOK_ALIKE
+    }
+    if len(found) > 1:
+        raise ValidationError(
+            f"user name {name[:40]!r} mixes {' and '.join(sorted(found)).lower()} letters, which "
+            "look alike: write it in one alphabet"
+        )
 
 
 # -- campaigns ---------------------------------------------------------------------------------

@@ -328,10 +328,10 @@ class Jobs:
         return job
 
     def revoke(self, name: str, admin: UserRecord) -> tuple[UserRecord, list[JobRecord]]:
-        """Revoke ``name``'s token, end their dashboard sessions (``Store.revoke_user``) and
-        cancel their queued jobs, then their running ones (whose children are killed, as
-        ``cancel``'s): the user and the jobs cancelled."""
-        user = self._store.revoke_user(name)
+        """Revoke ``name``'s token, end their dashboard sessions (``Store.revoke_user``; refused
+        for the last active admin) and cancel their queued jobs, then their running ones (whose
+        children are killed, as ``cancel``'s): the user and the jobs cancelled."""
+        user = self._store.revoke_user(name, keep_an_admin=True)
         cancelled = self._store.cancel_jobs_of(user.name, admin.name)
         for job in cancelled:
             if (child := self._running.get(job.id)) is not None:

@@ -26,12 +26,14 @@ from fluxtrap.campaign import CampaignSpec, shown_acquisition
 from fluxtrap.errors import FluxtrapError, NotFoundError, ValidationError
 from fluxtrap.optimize.stopping import StoppingAdvice, campaign_advice
 from fluxtrap.store import UserRecord
+from fluxtrap.store.models import ROLES
 from fluxtrap.units import value_text
 from fluxtrap.web import jcdata, plots
 from fluxtrap.web.api import (
     MAX_CAMPAIGNS,
     MAX_SAMPLES,
     MAX_SUGGESTIONS,
+    MAX_USERS,
     here,
     known_form,
     known_query,
@@ -615,6 +617,26 @@ def simulation_page(request: Request, simulation_id: Id) -> HTMLResponse:
     return _page(request, "simulation.html", user, sim=sim, figures=figures, summary=sim.summary,
                  case_toml=rec.case_toml[:SHOWN_CASE], case_chars=len(rec.case_toml),
                  map_times=map_times)  # fmt: skip
+
+
+@router.get("/users")
+def users_page(request: Request) -> HTMLResponse:
+    """The users (admins only; a 403 page for the others): role, token state, last login, queued
+    and running jobs; forms to add one (the token shown once), change a role and revoke."""
+    user, store = _user(request), store_of(request)
+    if user.role != "admin":
+        raise HTTPException(403, f"user {user.name!r} is not an admin: only admins manage users")
+    shown = store.users(limit=MAX_USERS + 1)  # one more: are there others?
+    return _page(
+        request,
+        "users.html",
+        user,
+        users=shown[:MAX_USERS],
+        more=len(shown) > MAX_USERS,
+        jobs=store.pending_job_counts(),
+        last_logins=store.last_logins(),
+        roles=ROLES,
+    )
 
 
 @router.get("/calibrations")

@@ -137,6 +137,27 @@ class Revoked(BaseModel):
     job_ids: list[int] = Field(description="those jobs' ids")
 
 
+class UserIn(Strict):
+    """A new user (``POST /api/users``), as ``fluxtrap user add``."""
+
+    name: Name
+    role: str = Field("writer", max_length=20, description="reader, writer or admin")
+    expires: str | None = Field(
+        None, max_length=50, description='how long the token is valid, e.g. "90 d" (none: always)'
+    )
+
+
+class RoleIn(Strict):
+    role: str = Field(max_length=20, description="reader, writer or admin")
+
+
+class NewUser(BaseModel):
+    """A user created and their token: given this once (only its hash is stored)."""
+
+    user: UserInfo
+    token: str
+
+
 class ParameterIn(Strict):
     """Numeric (low, high, step), categorical (choices) or fixed (fixed), as in the campaign file."""
 

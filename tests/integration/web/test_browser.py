@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from fluxtrap.web.pages import EXAMPLE_CASE
+
 from ...conftest import CHROMIUM, needs_chromium
 from .conftest import NAME, SEED_POINTS, TOKENS, add_measured_samples, make_store, serve
 
@@ -742,3 +744,59 @@ def test_the_jc_axis_spans_the_samples_shown(page, loop_file):
     page.uncheck("#jc-select input[value=S1]")
     assert y_range() == pytest.approx([extents["S2"][0] / 2, extents["S2"][1] * 2])
     assert page.errors == []
+
+
+def test_an_admin_adds_a_user_changes_a_role_and_revokes_on_the_users_page(page):
+    """In Chromium: the admin's nav links the users page; a new user's token is shown once with
+    a copy button (and is gone after a reload); a role changes; revoking bob says first that it
+    cancels his two running jobs; the last admin revoking themselves is refused, saying why."""
+    store = page.store
+    store.add_user("root", "admin", "root-token-0123456789")
+    for title in ("one", "two"):  # run by a server elsewhere: this one's worker leaves them
+        store.add_job(title, EXAMPLE_CASE, "bob", per_user=5, total=5)
+        store.claim_job("elsewhere:1:0001")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto("/login")
+    page.fill("#token", "root-token-0123456789")
+    page.click("#login-form button")
+    page.wait_for_url("**/")
+    page.click("header nav >> text=Users")
+    page.wait_for_url("**/users")
+    assert page.evaluate(UNLABELLED) == [] and page.evaluate(SAME_NAME) == []
+
+    page.fill("#user-form [name=name]", "carol <b>")
+    page.select_option("#user-form [name=role]", "reader")
+    page.click("#user-form button")
+    expect(page.locator("#new-token")).to_be_visible()
+    token = page.input_value("#new-token-value")
+    assert store.user_by_token(token).name == "carol <b>"
+    assert page.inner_text("#new-token-user") == "carol <b> (reader)"
+    page.click("#copy-token")
+    expect(page.locator("#message")).to_have_text("the token is copied")
+    assert page.evaluate("navigator.clipboard.readText()") == token
+    shot(page, "users-new-token")
+    page.reload()
+    assert token not in page.content() and page.locator("#new-token").is_hidden()
+    expect(page.locator('tr[data-user="carol <b>"]')).to_contain_text("reader")
+
+    rita = page.locator('tr[data-user="rita"]')
+    rita.locator("select").select_option("writer")
+    rita.locator("form.role-form button").click()
+    expect(page.locator("#message")).to_have_text("rita is now a writer")
+    assert [u.role for u in store.users() if u.name == "rita"] == ["writer"]
+
+    asked: list[str] = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+    page.click('button[data-revoke="bob"]')
+    expect(page.locator("#message")).to_have_text(
+        "revoked bob: 2 queued or running job(s) cancelled"
+    )
+    assert "2 queued or running job(s) of theirs are cancelled" in asked[0]
+    assert store.pending_job_counts() == {}
+
+    page.once("dialog", lambda d: d.accept())
+    page.click('button[data-revoke="root"]')
+    expect(page.locator("#message.error")).to_contain_text("the only active admin")
+    assert [u.active() for u in store.users() if u.name == "root"] == [True]
+    shot(page, "users-last-admin")
+    assert [e for e in page.errors if "409" not in e] == []

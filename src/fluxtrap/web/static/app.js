@@ -299,3 +299,65 @@ document.getElementById("map-time")?.addEventListener("change", async (ev) => {
     say(err.message, true);
   }
 });
+
+// Users (admins): a new user's token is shown once, here, never stored by the page; a role
+// change and a revocation go to the API, the page reloads with what happened.
+onSubmit("user-form", async (form, data) => {
+  const body = { name: data.get("name"), role: data.get("role") };
+  if (data.get("expires").trim()) body.expires = data.get("expires").trim();
+  const added = await api("POST", "/api/users", body);
+  form.reset();
+  document.getElementById("new-token-user").textContent = `${added.user.name} (${added.user.role})`;
+  document.getElementById("new-token-value").value = added.token;
+  document.getElementById("new-token").hidden = false;
+  say(`added user ${added.user.name} (${added.user.role}): copy the token below now`, false);
+});
+
+document.getElementById("copy-token")?.addEventListener("click", async () => {
+  const box = document.getElementById("new-token-value");
+  box.select();
+  try { // the Clipboard API exists on https and localhost only
+    await navigator.clipboard.writeText(box.value);
+  } catch {
+    if (!document.execCommand("copy")) return say("the browser refused to copy: select the token and copy it", true);
+  }
+  say("the token is copied", false);
+});
+
+const userUrl = (name) => "/api/users/" + encodeURIComponent(name);
+
+document.addEventListener("submit", async (ev) => {
+  const form = ev.target.closest("form.role-form");
+  if (!form) return;
+  ev.preventDefault();
+  const button = form.querySelector("button");
+  button.disabled = true;
+  try {
+    const changed = await api("PUT", userUrl(form.dataset.user) + "/role", { role: form.elements.role.value });
+    sessionStorage.setItem("notice", `${changed.name} is now a ${changed.role}`);
+    sessionStorage.setItem("notice-kind", "ok");
+    location.reload();
+  } catch (err) {
+    say(err.message, true);
+    button.disabled = false;
+  }
+});
+
+document.addEventListener("click", async (ev) => {
+  const b = ev.target.closest("button[data-revoke]");
+  if (!b) return;
+  const name = b.dataset.revoke, n = Number(b.dataset.jobs);
+  const jobs = n ? `${n} queued or running job(s) of theirs are cancelled` : "they have no queued or running jobs";
+  const self = b.dataset.self ? " You are logging yourself out." : "";
+  if (!window.confirm(`Revoke ${name}? Their token stops working at once, their logins end and ${jobs}.${self}`)) return;
+  b.disabled = true;
+  try {
+    const done = await api("POST", userUrl(name) + "/revoke");
+    sessionStorage.setItem("notice", `revoked ${done.user.name}: ${done.jobs_cancelled} queued or running job(s) cancelled`);
+    sessionStorage.setItem("notice-kind", "ok");
+    location.reload();
+  } catch (err) {
+    say(err.message, true);
+    b.disabled = false;
+  }
+});
