@@ -9,6 +9,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from fluxtrap.store import Store
 from fluxtrap.web import create_app
 from fluxtrap.web.auth import COOKIE, csrf_token
 from fluxtrap.web.pages import EXAMPLE_CASE
@@ -172,3 +173,19 @@ def test_the_last_active_admin_cannot_revoke_or_demote_themselves(store_url):
                    headers={"X-CSRF-Token": csrf_token(session)})  # fmt: skip
     assert r.status_code == 409 and "alice" in r.json()["detail"]
     store.engine.dispose()
+
+
+def test_a_read_only_server_lists_the_users_without_forms(tmp_path):
+    """On a store the server cannot write, the admin sees the users but no form whose submit
+    would be refused (403)."""
+    path = tmp_path / "lab.db"
+    store = make_store(f"sqlite:///{path}")
+    store.add_user("root", "admin", ROOT)
+    store.engine.dispose()
+    read_only = Store(path, read_only=True)
+    client = TestClient(create_app(read_only))
+    csrf = as_root(client, read_only)
+    page = client.get("/users").text
+    assert 'data-user="rita"' in page
+    assert not re.search(r"user-form|role-form|data-revoke", page)
+    assert client.post("/api/users", json={"name": "eve"}, headers=csrf).status_code == 403
