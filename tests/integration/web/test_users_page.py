@@ -5,6 +5,7 @@ admin cannot lock everyone out; hostile names are refused or shown as text."""
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 
 import pytest
 from fastapi.testclient import TestClient
@@ -189,3 +190,44 @@ def test_a_read_only_server_lists_the_users_without_forms(tmp_path):
     assert 'data-user="rita"' in page
     assert not re.search(r"user-form|role-form|data-revoke", page)
     assert client.post("/api/users", json={"name": "eve"}, headers=csrf).status_code == 403
+
+
+def test_two_admins_revoking_each_other_at_once_leave_one(store_url, monkeypatch):
+    """Each revocation checks that another admin stays active: both checked before either
+    wrote (a 2 s rendezvous after the check), both went through and no admin was left; the
+    user names' lock makes the second wait, see the first's and refuse (SQLite, PostgreSQL)."""
+    import threading
+
+    from fluxtrap.errors import ConflictError
+    from fluxtrap.store import store as store_module
+
+    store = make_store(store_url)
+    store.add_user("root", "admin", ROOT)
+    store.add_user("ada", "admin", "ada-token-0123456789")
+    checked = threading.Barrier(2)
+    check = store_module._keep_an_admin
+
+    def slow_check(*args):
+        check(*args)
+        with suppress(threading.BrokenBarrierError):  # the other waits for the lock
+            checked.wait(timeout=2)
+
+    monkeypatch.setattr(store_module, "_keep_an_admin", slow_check)
+    outcomes: dict[str, str] = {}
+
+    def revoke(name: str) -> None:
+        try:
+            store.revoke_user(name, keep_an_admin=True)
+            outcomes[name] = "revoked"
+        except ConflictError as err:
+            outcomes[name] = str(err)
+
+    threads = [threading.Thread(target=revoke, args=(n,)) for n in ("root", "ada")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    refused = [said for said in outcomes.values() if said != "revoked"]
+    assert len(outcomes) == 2 and len(refused) == 1 and "the only active admin" in refused[0]
+    assert sum(u.active() for u in store.users() if u.role == "admin") == 1
+    store.engine.dispose()
