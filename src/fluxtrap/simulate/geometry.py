@@ -178,36 +178,49 @@ class Bore:
         bore = cls(dsv, zc)
         # a disk's mid height is no place for a sphere: say where it came from
         default = "" if "center_z" in d else " (center_z: the stack's mid height, by default)"
-        for i, x in enumerate(stack):
-            distance = x.distance_from_axis_m(zc)
-            where = (
-                f"stack[{i}] ({x.material}, r {x.inner_radius_m * 1e3:g}..{x.radius_m * 1e3:g} "
-                f"mm, z {x.z_m * 1e3:g}..{x.top_m * 1e3:g} mm)"
+        # the nearest layer decides (the first one that came within reach, in a graded bore a
+        # wider ring below a narrower one, was named with a largest dsv that the narrower refused)
+        distances = [x.distance_from_axis_m(zc) for x in stack]
+        i = int(np.argmin(distances))
+        x, distance = stack[i], distances[i]
+        if distance >= bore.radius_m * (1 + BORE_CLEARANCE):
+            return bore
+        where = (
+            f"stack[{i}] ({x.material}, r {x.inner_radius_m * 1e3:g}..{x.radius_m * 1e3:g} "
+            f"mm, z {x.z_m * 1e3:g}..{x.top_m * 1e3:g} mm)"
+        )
+        sphere = f"bore: the sphere of dsv {dsv * 1e3:g} mm at z = {zc * 1e3:g} mm{default}"
+        largest = _down(2e3 * distance / (1 + BORE_CLEARANCE))  # mm, shown as allowed
+        at_most = f" (dsv at most {largest:.4g} mm here)" if largest > 0 else ""
+        if distance >= bore.radius_m * (1 - 1e-9):
+            raise ValidationError(
+                f"{sphere} "
+                + (
+                    f"touches {where}"
+                    if distance <= bore.radius_m * (1 + 1e-9)
+                    else f"comes within {(distance - bore.radius_m) * 1e3:.3g} mm of {where}"
+                )
+                + f": keep {BORE_CLEARANCE:.0%} of its radius clear of the conductor, "
+                "where the field changes fastest and is computed least accurately" + at_most
             )
-            if bore.radius_m * (1 - 1e-9) <= distance < bore.radius_m * (1 + BORE_CLEARANCE):
-                raise ValidationError(
-                    f"bore: the sphere of dsv {dsv * 1e3:g} mm at z = {zc * 1e3:g} mm{default} "
-                    + (
-                        f"touches {where}"
-                        if distance <= bore.radius_m * (1 + 1e-9)
-                        else f"comes within {(distance - bore.radius_m) * 1e3:.3g} mm of {where}"
-                    )
-                    + f": keep {BORE_CLEARANCE:.0%} of its radius clear of the conductor, "
-                    f"where the field changes fastest and is computed least accurately (dsv at "
-                    f"most {2e3 * distance / (1 + BORE_CLEARANCE):.4g} mm here)"
-                )
-            if distance < bore.radius_m:
-                raise ValidationError(
-                    f"bore: the sphere of dsv {dsv * 1e3:g} mm at z = {zc * 1e3:g} mm{default} "
-                    f"reaches into {where}; it must lie in air, inside the rings' bore or above "
-                    "or below the stack"
-                    + (
-                        f": give bore.center_z, e.g. {(top + dsv) * 1e3:g} mm (above the stack)"
-                        if default and not x.is_ring
-                        else ""
-                    )
-                )
-        return bore
+        raise ValidationError(
+            f"{sphere} reaches into {where}; it must lie in air, inside the rings' bore or "
+            "above or below the stack"
+            + (
+                f": give bore.center_z, e.g. {(top + dsv) * 1e3:g} mm (above the stack)"
+                if default and not x.is_ring
+                else at_most
+            )
+        )
+
+
+def _down(x: float) -> float:
+    """``x`` (> 0) rounded down to 4 significant digits (0 stays 0): a limit shown rounded up
+    (10.097 mm as 10.1) was refused when given back."""
+    if x <= 0:
+        return 0.0
+    step = 10.0 ** (math.floor(math.log10(x)) - 3)
+    return math.floor(x / step * (1 + 1e-12)) * step
 
 
 def stack_from_list(items: list[Mapping[str, Any]]) -> tuple[Layer, ...]:

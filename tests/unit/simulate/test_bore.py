@@ -277,6 +277,28 @@ def test_a_sphere_touching_the_conductor_is_refused_naming_the_largest_dsv(table
         Case.from_dict({**CASE, "stack": [disk], "bore": {"dsv": "4 mm", "center_z": "7 mm"}})
 
 
+@pytest.mark.parametrize("dsv", ["10.1 mm", "12.1 mm", "14 mm"])
+def test_a_graded_bore_names_its_narrowest_ring_and_a_largest_dsv_it_takes(dsv):
+    """A ring of bore 12 mm (z 0..5 mm) under one of bore 10 mm (z 7..12 mm), the sphere at
+    their mid height 6 mm, 1 mm from each: the narrower ring is sqrt(5^2 + 1^2) = 5.099 mm from
+    the centre, so the largest dsv is 2 x 5.099 / 1.01 = 10.097 mm. The wider ring, checked
+    first, was named for a 12.1 mm sphere with "dsv at most 12.05 mm", which the narrower then
+    refused; a 10.1 mm sphere was told "at most 10.1 mm" (10.097 rounded up)."""
+    ring = {"material": "sc", "radius": "15 mm", "thickness": "5 mm"}
+    stack = [
+        {**ring, "inner_radius": "6 mm", "z": "0 mm"},
+        {**ring, "inner_radius": "5 mm", "z": "7 mm"},
+    ]
+    largest = 2 * np.hypot(5, 1) / 1.01  # mm
+    with pytest.raises(ValidationError) as e:
+        Case.from_dict({**CASE, "stack": stack, "bore": {"dsv": dsv}})
+    assert "stack[1] (sc, r 5..15 mm, z 7..12 mm)" in str(e.value)
+    told = float(str(e.value).split("dsv at most ")[1].split(" mm here")[0])
+    assert largest - 0.01 < told <= largest
+    bore = Case.from_dict({**CASE, "stack": stack, "bore": {"dsv": f"{told} mm"}}).bore
+    assert bore.dsv_m == pytest.approx(told * 1e-3)
+
+
 @pytest.mark.filterwarnings("ignore::fluxtrap.simulate.simulation.AccuracyWarning")
 def test_a_bore_without_field_reports_no_ppm_and_still_saves(tmp_path):
     """Zero-field-cooled and held at 0 T: no current, Bz = 0 in the bore. The ppm numbers are
