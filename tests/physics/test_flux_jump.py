@@ -386,3 +386,45 @@ def test_a_cold_head_warming_under_its_own_load_is_no_jump_of_the_superconductor
         copper = Case.from_dict(d)
     with pytest.raises(ValidationError, match="no superconducting layer"):
         scan_plan(copper, [1e-3], max_rise_K=1.0)
+
+
+def test_a_flux_jump_on_a_slow_ramp_is_followed_like_one_on_a_fast_ramp():
+    """An MgB2-like cylinder R 10 x 10 mm from 4.2 K (Jc 5e9 A/m^2 at 4 K, n 30, C 300 J/(m^3 K)
+    at 4 K rising to 3e5 at 40 K, normal_resistivity 1e-7 ohm m), ramped adiabatically from
+    zero field: it jumps near 0.7 T at any rate, the adiabatic criterion holding no rate. The
+    smallest time step had been 1e-9 of the protocol step, so a slow ramp's jump met a floor a
+    fast ramp's did not: at 1e-4 T/s (15 000 s, floor 15 us) the run failed as "heat faster than
+    any step can follow" at 13.6 K of rise, where 1e-2 T/s jumped at 0.704 T. A heated run's
+    floor is now 1 ns: 1e-4 T/s jumps at 0.636 T; within 10 % of the 100x faster ramp's (the
+    critical state's J grows as the rate^(1/n): 0.704, 0.665, 0.636 T at 1e-2, 1e-3, 1e-4 T/s)."""
+    from fluxtrap.simulate.stability import ramp_run
+
+    tesla, per_m2 = {"field": [0, 1, 3], "field_unit": "T"}, {"jc_unit": "A/m^2"}
+    jc = [
+        {"temperature": f"{t} K", **tesla, "jc": j, **per_m2}
+        for t, j in ((4, [5e9, 2e9, 5e8]), (20, [2e9, 8e8, 1e8]))
+    ]
+    capacity = {"temperature": [4, 10, 20, 40], "temperature_unit": "K"}
+    material = {
+        "n": 30,
+        "normal_resistivity": "1e-7 ohm*m",
+        "jc": {"tc": "38 K", "tables": jc},
+        "heat_capacity": capacity | {"value": [300, 5e3, 4e4, 3e5], "value_unit": "J/(m^3*K)"},
+    }
+    case = Case.from_dict(
+        {
+            "materials": {"sc": material},
+            "stack": [{"material": "sc", "radius": "10 mm", "thickness": "10 mm"}],
+            "protocol": [
+                {"step": "set", "field": "0 T", "temperature": "4.2 K"},
+                {"step": "ramp_field", "to": "1.5 T", "rate": "1 T/s"},
+            ],
+            "thermal": {"model": "adiabatic"},
+        }
+    )
+    half_way = (38.0 - 4.2) / 2
+    fast, slow = (ramp_run(case, rate, half_way, 2e-3) for rate in (1e-2, 1e-4))
+    assert fast.error is None and slow.error is None
+    assert fast.jumped and slow.jumped
+    jump_T = [run.stopped_s * run.rate_T_s for run in (fast, slow)]
+    assert jump_T[1] == pytest.approx(jump_T[0], rel=0.1)

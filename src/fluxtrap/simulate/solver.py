@@ -857,6 +857,8 @@ def run_protocol(
         # one (a pulse's heat leaving a disk through a cold head within ms: a 1e6 s hold after
         # it failed at its 1 ms smallest step)
         dt_min = max(1e-9 * min(span, 1e6 * carried), 1e-9)
+        if heat:  # a flux jump runs on its own clock, not the step's: 1e-9 of a 3000 s ramp
+            dt_min = 1e-9  # (3 us) failed an MgB2 cylinder's jump where a 3 s ramp's ran through
         u_prev, dt_prev = None, None
         in_row, heated_out = 0, False  # heated_out: the last rejection was the heat's
 
