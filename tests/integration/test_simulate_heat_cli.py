@@ -77,6 +77,8 @@ def test_the_heat_line_gives_the_cold_head():
         "heat (conduction): hottest 26.3 K over the run, 6 K at the end; 0.154 J dissipated "
         "(0.121 J of it removed through cooled surfaces); cold head 6 K at the end, the cooler took 163 J, its heater gave 158 J"
     )
+    warmed = heat_line({**thermal, "removed_J": -6.77})  # a coolant warmer than the bulk
+    assert "(and 6.77 J taken in from a warmer coolant through cooled surfaces)" in warmed
     del thermal["cold_head_T_K"], thermal["removed_J"]  # as stored before removed_J was written
     assert "cold head" not in heat_line(thermal) and "removed" not in heat_line(thermal)
 

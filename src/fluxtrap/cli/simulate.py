@@ -61,11 +61,13 @@ def heat_line(thermal: dict) -> str:
     """The summary's ``thermal`` block in one line: hottest temperature, heat dissipated and
     removed through cooled surfaces, the cold head's temperature and heat moved (with one),
     probes (K, J), each temperature ± its estimate."""
-    removed = (
-        f" ({thermal['removed_J']:.3g} J of it removed through cooled surfaces)"
-        if "removed_J" in thermal  # absent from a summary stored before it was written
-        else ""
-    )
+    removed = thermal.get("removed_J")  # absent from a summary stored before it was written
+    if removed is None:
+        removed = ""
+    elif removed < 0:  # a coolant warmer than the bulk heats it
+        removed = f" (and {-removed:.3g} J taken in from a warmer coolant through cooled surfaces)"
+    else:
+        removed = f" ({removed:.3g} J of it removed through cooled surfaces)"
     head = (
         f"; cold head {thermal['cold_head_T_K']:.4g} K at the end, the cooler took "
         f"{thermal['cooler_J']:.3g} J, its heater gave {thermal['heater_J']:.3g} J"
