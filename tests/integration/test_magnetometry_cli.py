@@ -1245,7 +1245,7 @@ def test_jc_and_measure_add_of_a_cylinder(tmp_path, capsys, db):
         ),
         ((*EDGES, "--diameter", "3 mm"), "--diameter: a bar is given by --a --b --c"),
         (("--shape", "cylindre", *EDGES), "--shape 'cylindre': one of bar, cylinder (did you mean"),
-        ((*disc[:4], "--thickness", "0 mm"), "--thickness: sample edge c = 0.0 m: every edge"),
+        ((*disc[:4], "--thickness", "0 mm"), "--thickness = '0 mm': every edge"),
     ):
         code, _, err = cli(capsys, "jc", str(path), *args)
         assert code == 2 and message in err, (args, err)
@@ -1261,6 +1261,26 @@ def test_jc_and_measure_add_of_a_cylinder(tmp_path, capsys, db):
     code, out, err = cli(capsys, "measure", "derive", "--db", db, "-c", NAME, "--replace")
     assert code == 0 and "replaced" not in out, out
     assert store.sample(NAME, "B2").objectives["jc_3T"] == value
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (("--a", "-0 mm", "--b", "1.2 mm", "--c", "2.8 mm"), "--a = '-0 mm': every edge"),
+        (("--a", "0.5 mm", "--b", "0 um", "--c", "2.8 mm"), "--b = '0 um': every edge"),
+        (("--a", "0.5 mm", "--b", "1.2 mm", "--c", "3 km"), "--c = '3 km' is outside 1 nm..1 m"),
+        (("--a", "2 mm", "--b", "1.2 mm", "--c", "2.8 mm"), "--a = '2 mm' > --b = '1.2 mm'"),
+        (
+            ("--shape", "cylinder", "--diameter", "-3 mm", "--thickness", "1 mm"),
+            "--diameter = '-3 mm': every edge",
+        ),
+    ],
+)
+def test_a_refused_sample_size_names_the_option_as_typed(capsys, loop_file, args, said):
+    """--a "-0 mm" was refused as "sample edge a = -0.0 m" (and --diameter as "sample edge a"):
+    neither the option nor the value the user typed."""
+    code, _, err = cli(capsys, "jc", str(loop_file), *args)
+    assert code == 2 and said in err and "sample edge" not in err, err
 
 
 def test_jc_takes_the_shape_in_any_case_as_the_upload_does(tmp_path, capsys):

@@ -148,19 +148,9 @@ def _sample(
     if missing:
         what = "a cylinder's dimensions" if name == "cylinder" else "the sample's edges"
         raise ValidationError(f"an M(H) loop needs {what}: {', '.join(missing)}")
-    if name == "cylinder":
-        d = parse(diameter, "length", "--diameter")
-        edges = (d, d, parse(thickness, "length", "--thickness"))
-    else:
-        edges = (parse(a, "length", "--a"), parse(b, "length", "--b"), parse(c, "length", "--c"))
-    try:
-        check_sample(*edges, name)
-    except ValidationError as err:  # "sample edge c" of a cylinder is its --thickness
-        said = {"a": "--diameter", "b": "--diameter", "c": "--thickness"}
-        edge = str(err).removeprefix("sample edge ")[:1]
-        if name != "cylinder" or edge not in said:
-            raise
-        raise ValidationError(f"{said[edge]}: {err}") from None
+    keys = ("diameter", "diameter", "thickness") if name == "cylinder" else own
+    typed = [(f"--{k}", given[k]) for k in keys]  # refusals name the options as typed
+    edges = check_sample(*(parse(text, "length", opt) for opt, text in typed), name, typed)
     return edges, name
 
 

@@ -9,6 +9,7 @@ when it starts near zero field and goes out to the maximum field (either sign).
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import replace as _replace
 from typing import Any
@@ -1134,18 +1135,21 @@ def _edges_in_m(*edges: Any) -> tuple[Any, ...]:
     )
 
 
-def check_sample(a_m: Any, b_m: Any, c_m: Any, shape: str = "bar") -> tuple[float, float, float]:
+def check_sample(
+    a_m: Any, b_m: Any, c_m: Any, shape: str = "bar", given: Sequence[tuple[str, str]] = ()
+) -> tuple[float, float, float]:
     """The edges a, b, c in m (numbers in m, or text or pint quantities with a unit, "0.5 mm";
     text without one or of another dimension is a UnitError naming the edge), checked by
-    ``check_bar``, and ``shape`` one of ``SHAPES``; a cylinder's a and b are both its diameter
-    across the field, c its thickness along it: a != b is refused (ValidationError)."""
+    ``check_bar`` (``given``: how each edge was given, see there), and ``shape`` one of
+    ``SHAPES``; a cylinder's a and b are both its diameter across the field, c its thickness
+    along it: a != b is refused (ValidationError)."""
     if shape not in SHAPES:
         raise ValidationError(
             f"sample shape {str(shape)[:40]!r}: one of {', '.join(SHAPES)} (a rectangular bar "
             "a x b x c, or a cylinder or disc of a diameter and a thickness along the field)"
         )
     a_m, b_m, c_m = _edges_in_m(a_m, b_m, c_m)
-    check_bar(a_m, b_m, c_m)
+    check_bar(a_m, b_m, c_m, given)
     if shape == "cylinder" and a_m != b_m:
         raise ValidationError(
             f"a cylinder has one diameter across the field: a = {a_m * 1e3:g} mm and b = "
@@ -1165,28 +1169,38 @@ def sample_text(a_m: float, b_m: float, c_m: float, shape: str = "bar") -> str:
 EDGE_RANGE_M = (1e-9, 1.0)  # a sample edge from 1 nm (a thin film) to 1 m (beyond any bulk)
 
 
-def check_bar(a_m: float, b_m: float, c_m: float) -> None:
-    """a <= b perpendicular to the field, c along it, each in ``EDGE_RANGE_M`` (m); else ValidationError."""
+def check_bar(a_m: float, b_m: float, c_m: float, given: Sequence[tuple[str, str]] = ()) -> None:
+    """a <= b perpendicular to the field, c along it, each in ``EDGE_RANGE_M`` (m); else a
+    ValidationError naming the edge as ``given`` for a, b and c, (name, text) as the user gave
+    them (("--a", "-0 mm"): "sample edge a = -0.0 m" named no option the user typed), by
+    default "sample edge a" and the value in m."""
     lo, hi = EDGE_RANGE_M
-    for name, v in (("a", a_m), ("b", b_m), ("c", c_m)):
+    for i, v in enumerate((a_m, b_m, c_m)):
+        name = "abc"[i]
         if isinstance(v, bool) or not isinstance(v, numbers.Real):  # "0.5 mm": numpy's TypeError
             raise ValidationError(
                 f"sample edge {name} = {v!r}: give it in m as a number ({name}_m=0.5e-3 for "
                 f"0.5 mm) or with its unit as text or a pint quantity ('0.5 mm')"
             )
+        label, text = given[i] if given else (f"sample edge {name}", "")
         if not np.isfinite(v) or v <= 0:
             raise ValidationError(
-                f"sample edge {name} = {v!r} m: every edge must be a finite length > 0 (zero-size sample?)"
+                f"{label} = {repr(text) if text else f'{v!r} m'}: every edge must be a finite "
+                "length > 0 (zero-size sample?)"
             )
         if not lo <= v <= hi:
             raise ValidationError(
-                f"sample edge {name} = {v:.3g} m is outside 1 nm..1 m: wrong unit "
-                "(e.g. um for mm, or mm for m)?"
+                f"{label} = {repr(text) if text else f'{v:.3g} m'} is outside 1 nm..1 m: wrong "
+                "unit (e.g. um for mm, or mm for m)?"
             )
     if a_m > b_m:
+        (a, a_text), (b, b_text) = [(n, repr(t)) for n, t in given[:2]] or [
+            ("a", f"{a_m * 1e3:g} mm"),
+            ("b", f"{b_m * 1e3:g} mm"),
+        ]
         raise ValidationError(
-            f"sample edges a = {a_m * 1e3:g} mm > b = {b_m * 1e3:g} mm: a must be the shorter edge "
-            "perpendicular to the field (swap a and b)"
+            f"{'' if given else 'sample edges '}{a} = {a_text} > {b} = {b_text}: {a} must be "
+            f"the shorter edge perpendicular to the field (swap {a} and {b})"
         )
 
 
