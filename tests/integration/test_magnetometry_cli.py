@@ -744,6 +744,18 @@ def test_dev_zero_is_refused_without_reading_it_whole(capsys, db, command):
     assert code == 2 and "/dev/zero: not a regular file" in err, err
 
 
+@pytest.mark.parametrize("command", ["jc", "tc"])
+def test_a_200_mb_file_is_refused_by_its_size_before_it_is_read(tmp_path, capsys, command):
+    """A 200 MB loop was under the 256 MiB limit: read whole, 18.6 s and 1.3 GB of RSS before
+    its analysis; files are refused over 64 MiB from their size alone (a sparse file here)."""
+    big = tmp_path / "big.dat"
+    with open(big, "wb") as f:
+        f.truncate(200_000_000)
+    code, _, err = cli(capsys, command, str(big), *(EDGES if command == "jc" else ()))
+    assert code == 2, err
+    assert "more than 67108864 bytes (64 MiB)" in err and "(it has 200,000,000)" in err, err
+
+
 def test_jc_reports_a_gap_in_both_quadrants(tmp_path, capsys):
     """A SYNTHETIC loop with no points at 2..3.5 T in either quadrant: the 3 T row says so."""
     table = synthetic_mh_loop(TRUE_JC, 0.5e-3, 1.2e-3, 2.8e-3, noise_emu=1e-5, seed=1)

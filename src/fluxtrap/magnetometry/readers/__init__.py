@@ -31,7 +31,7 @@ def read(
     ``filename`` names the file in errors and metadata (defaults to the path's name);
     ``columns`` maps quantities (field, moment, moment_err, temperature, time) to source column
     names; ``engine`` forces a reader by name ("qd_dat", "csv_table") instead of guessing.
-    More than 256 MiB, a line over 131 072 characters (on the raw bytes) or 1e6 data rows is
+    More than 64 MiB, a line over 131 072 characters (on the raw bytes) or 1e6 data rows is
     refused before parsing (``_columns.check_size``), and so is binary data
     (``_columns.check_text``: a gzip file renamed .dat).
     """
