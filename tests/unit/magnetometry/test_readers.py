@@ -1542,3 +1542,14 @@ def test_a_table_from_pint_quantities_is_converted_not_stripped():
     np.testing.assert_allclose(table.temperature_K, 278.15)
     with pytest.raises(UnitError, match=r"MeasurementTable field_T: .* not convertible to T; an H"):
         MeasurementTable.from_arrays(Q_([0, 1e4], "Oe"), [0.0, 1.0], meta)
+
+
+def test_a_dat_file_that_ends_with_its_column_names_says_it_has_no_data_rows(mpms_file):
+    """A real .dat cut after its column names was refused as 'no moment column holds a number
+    ... 'Moment (emu)' empty in every row; ... is this not a magnetometry file?', of no row."""
+    content = mpms_file("mpms3_vsm_mh_film-S1_5K.dat").read_bytes()
+    names_end = content.index(b"\n", content.index(b"[Data]") + 8) + 1
+    with pytest.raises(InputFileError) as err:
+        read(content[:names_end], filename="S1.dat")
+    line = content[:names_end].count(b"\n")
+    assert str(err.value).startswith(f"S1.dat: no data rows after the column names (line {line})")

@@ -197,6 +197,11 @@ def read(
         for k, row in enumerate(body)
         if any(c.strip() for c in row)
     ]
+    if not raw:  # it had been "no moment column holds a number ... empty in every row" of none
+        raise InputFileError(
+            f"{filename}: no data rows after the column names (line {data_at + 2}): the file "
+            "ends with its header (cut, or saved before the measurement wrote a point?)"
+        )
     check_names(names, f"{filename}, line {data_at + 2}")
     for n, row in raw:
         check_width(row, len(names), filename, n)
