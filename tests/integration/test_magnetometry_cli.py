@@ -146,7 +146,7 @@ def test_jc_out_failing_half_way_leaves_the_old_file(tmp_path, capsys, loop_file
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("--a", "0 mm", "--b", "1.2 mm", "--c", "2.8 mm"), "edge a = 0.0 m"),
+        (("--a", "0 mm", "--b", "1.2 mm", "--c", "2.8 mm"), "--a = '0 mm': every edge"),
         (("--a", "2 mm", "--b", "1.2 mm", "--c", "2.8 mm"), "a must be the shorter edge"),
         (("--a", "0.5", "--b", "1.2 mm", "--c", "2.8 mm"), "--a: '0.5' has no unit"),
     ],
