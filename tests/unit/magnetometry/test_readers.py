@@ -1553,3 +1553,35 @@ def test_a_dat_file_that_ends_with_its_column_names_says_it_has_no_data_rows(mpm
         read(content[:names_end], filename="S1.dat")
     line = content[:names_end].count(b"\n")
     assert str(err.value).startswith(f"S1.dat: no data rows after the column names (line {line})")
+
+
+@pytest.mark.parametrize(
+    "qty, name, typo",
+    [
+        ("field", "Magnetic Field (Oe)", "Magnetic Feild (Oe)"),
+        ("temperature", "Temperature (K)", "Temperatur (K)"),
+    ],
+)
+def test_a_misspelt_required_column_is_named_with_how_to_map_it(mpms_file, qty, name, typo):
+    """A real MPMS3 loop with 'Magnetic Feild (Oe)' was refused as 'no field column; expected one
+    of ...', the misspelt column unnamed among 89 and no word of --column; the refusal names it
+    and the mapping, which then reads the file as the right name does."""
+    content = mpms_file("mpms3_vsm_mh_film-S1_5K.dat").read_bytes()
+    at = content.index(b"[Data]")
+    bad = content[:at] + content[at:].replace(name.encode(), typo.encode(), 1)
+    with pytest.raises(InputFileError) as err:
+        read(bad, filename="S1.dat")
+    assert f"no {qty} column" in str(err.value)
+    assert f"is {typo!r} it? Name it {name!r}, or map it: --column {qty}={typo!r}" in str(err.value)
+    mapped = read(bad, filename="S1.dat", columns={qty: typo})
+    np.testing.assert_array_equal(mapped.field_T, read(content, filename="S1.dat").field_T)
+
+
+def test_a_renamed_moment_column_is_refused_saying_the_command_lines_mapping(mpms_file):
+    """The refusal said only the library's columns={'moment': ...}, which `fluxtrap jc` has no
+    way to take; it says --column moment=NAME too."""
+    content = mpms_file("mpms3_vsm_mh_film-S1_5K.dat").read_bytes()
+    bad = content.replace(b",Moment (emu),", b",Momemt (emu),", 1)
+    with pytest.raises(InputFileError, match=r"other moment-like columns: 'Momemt \(emu\)'") as e:
+        read(bad, filename="S1.dat")
+    assert "--column moment=NAME on the command line" in str(e.value)

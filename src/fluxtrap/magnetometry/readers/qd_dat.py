@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from fluxtrap.errors import InputFileError
-from fluxtrap.inputs import is_number
+from fluxtrap.inputs import is_number, near
 from fluxtrap.magnetometry.readers._columns import (
     check_errors,
     check_names,
@@ -448,7 +448,7 @@ def _choose(
             if required:
                 raise InputFileError(
                     f"{where}: no {qty} column; expected one of {', '.join(map(repr, candidates))}"
-                    " (or in another unit of it)"
+                    f" (or in another unit of it){_nearest(names, candidates, qty)}"
                 )
             return
         unit = unit_of(col) or ("s" if qty == "time" else None)
@@ -499,8 +499,23 @@ def _no_moment(names: list[str], present: list[str], where: str) -> None:
     has = f"; the file's other moment-like columns: {', '.join(map(repr, other))}" if other else ""
     raise InputFileError(
         f"{where}: no moment column holds a number: looked for {looked} (or in another unit of "
-        f"it){empty}{has}; map the moment's column (columns={{'moment': ...}}) or is this not a "
-        "magnetometry file?"
+        f"it){empty}{has}; map the moment's column (--column moment=NAME on the command line, "
+        "columns={'moment': NAME} in Python) or is this not a magnetometry file?"
+    )
+
+
+def _nearest(names: list[str], candidates: tuple[str, ...], qty: str) -> str:
+    """The hint "; is 'Magnetic Feild (Oe)' it? ..." for the file's column nearest by name to one of
+    ``candidates`` (a misspelt or renamed one, which had gone unnamed among 89 columns), how to
+    map it; "" if none is near."""
+    bases = {_base(n): n for n in names if n}
+    close = next((m for c in candidates if (m := near(_base(c), bases))), None)
+    if close is None:
+        return ""
+    col = bases[close]
+    return (
+        f"; is {col!r} it? Name it {candidates[0]!r}, or map it: --column {qty}={col!r} on "
+        f"the command line, columns={{{qty!r}: {col!r}}} in Python"
     )
 
 
