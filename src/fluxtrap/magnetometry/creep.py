@@ -41,9 +41,9 @@ import numpy as np
 from fluxtrap.errors import AnalysisError, InputFileError, ValidationError
 from fluxtrap.magnetometry.loops import RepeatedMeasurementWarning
 from fluxtrap.magnetometry.readers._columns import (
+    check_cells,
     check_names,
     check_size,
-    check_width,
     decode,
     header_units,
     name_the_unit,
@@ -851,7 +851,7 @@ def read_series(
     if block is None:
         rows = split_rows(data, lines, delimiter, name, keep=read)
         for n, row in zip(lines, rows, strict=True):
-            check_width(row, len(names), name, n)
+            check_cells(row, name, n, len(names))
 
     def col(c: str) -> np.ndarray:
         if c in stamps:

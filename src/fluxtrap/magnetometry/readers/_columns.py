@@ -493,24 +493,19 @@ def check_names(names: Sequence[str], where: str) -> None:
         first.setdefault(col, i)
 
 
-def check_width(row: Sequence[str], n_names: int, filename: str, line: int) -> None:
-    """Refuse a row with values beyond the header's columns: a stray delimiter shifted them.
-
-    Empty cells past the end (a trailing delimiter) shift nothing and pass.
-    """
-    if any(c.strip() for c in row[n_names:]):
+def check_cells(row: Sequence[str], filename: str, line: int, most: int, least: int = 0) -> None:
+    """Refuse a row with values beyond its ``most`` named columns (a stray delimiter inside it
+    shifts every value after it; empty cells past them, a trailing delimiter, shift nothing) or
+    with fewer than ``least`` cells (its missing cells would read as empty, a temperature NaN,
+    though nothing says which were left out)."""
+    if any(c.strip() for c in row[most:]):
         raise InputFileError(
-            f"{filename}, line {line}: {len(row)} cells for {n_names} named columns (a stray "
+            f"{filename}, line {line}: {len(row)} cells for {most} named columns (a stray "
             "delimiter inside the row shifts every value after it); fix or remove the row"
         )
-
-
-def check_short(row: Sequence[str], n_names: int, filename: str, line: int) -> None:
-    """Refuse a row with fewer cells than the ``n_names`` named columns: its missing cells
-    would be read as empty (a temperature NaN) though nothing says which were left out."""
-    if len(row) < n_names:
+    if len(row) < least:
         raise InputFileError(
-            f"{filename}, line {line}: only {len(row)} of {n_names} cells (file truncated, or "
+            f"{filename}, line {line}: only {len(row)} of {least} cells (file truncated, or "
             "cells left out?); fix or remove the row"
         )
 

@@ -24,10 +24,9 @@ from fluxtrap.inputs import is_number
 from fluxtrap.magnetometry.readers._columns import (
     GAUSS_T,
     QUANTITIES,
+    check_cells,
     check_errors,
     check_names,
-    check_short,
-    check_width,
     decode,
     first_bad_cell,
     header_units,
@@ -119,8 +118,7 @@ def read(
         nan_as_empty(rows, chosen["moment_err"][0])
     named = max(i for i, c in enumerate(names) if c) + 1  # a trailing delimiter names none
     for n, row in zip(line_no, rows, strict=True):
-        check_width(row, len(names), filename, n)
-        check_short(row, named, filename, n)
+        check_cells(row, filename, n, len(names), named)
     try:
         kept, kept_lines, skipped = skip_missing(rows, line_no, required, names, filename)
         values = {

@@ -26,10 +26,9 @@ import numpy as np
 from fluxtrap.errors import InputFileError
 from fluxtrap.inputs import is_number, near
 from fluxtrap.magnetometry.readers._columns import (
+    check_cells,
     check_errors,
     check_names,
-    check_short,
-    check_width,
     decode,
     first_bad_cell,
     name_the_unit,
@@ -203,8 +202,6 @@ def read(
             "ends with its header (cut, or saved before the measurement wrote a point?)"
         )
     check_names(names, f"{filename}, line {data_at + 2}")
-    for n, row in raw:
-        check_width(row, len(names), filename, n)
     rows_read = [r for _, r in raw]
     chosen = _choose(
         names,
@@ -220,11 +217,12 @@ def read(
         comment = (
             row[comment_idx].strip() if comment_idx is not None and comment_idx < len(row) else ""
         )
-        if not any(filled) and comment:
+        only_comment = not any(filled) and bool(comment)
+        check_cells(row, filename, n, len(names), 0 if only_comment else len(names))
+        if only_comment:
             _check_comment(comment, delimiter, filename, n)
             comments.append((len(rows), comment))
             continue
-        check_short(row, len(names), filename, n)
         rows.append(row)
         line_no.append(n)
     if not rows:
