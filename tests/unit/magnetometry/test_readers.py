@@ -1585,3 +1585,13 @@ def test_a_renamed_moment_column_is_refused_saying_the_command_lines_mapping(mpm
     with pytest.raises(InputFileError, match=r"other moment-like columns: 'Momemt \(emu\)'") as e:
         read(bad, filename="S1.dat")
     assert "--column moment=NAME on the command line" in str(e.value)
+
+
+def test_a_time_column_named_t_is_read_as_the_time_not_refused_as_a_temperature():
+    """'H (Oe),m (emu),t (s)' was refused as "column 't (s)': named as the temperature but has
+    the unit 's'", the column already read as the time (the name test is case-blind: 'T')."""
+    table = read(b"H (Oe),m (emu),t (s)\n0,-1e-3,0\n500,-2e-3,5\n1000,-3e-3,10\n", filename="l.csv")
+    np.testing.assert_array_equal(table.time_s, [0.0, 5.0, 10.0])
+    np.testing.assert_allclose(table.field_T, [0.0, 0.05, 0.1])
+    with pytest.raises(InputFileError, match=r"'T \(C\)': named as the temperature but has"):
+        read(b"H (Oe),m (emu),t (s),T (C)\n0,-1e-3,0,5\n", filename="l.csv")

@@ -245,8 +245,8 @@ def _choose(
             f"needs the moment: give it in emu or A m^2 (the {kind} times the sample's "
             f"{per[kind]}), or map a moment column"
         )
-    if "temperature" not in out:
-        _check_no_temperature(names, units, taken, where)
+    if "temperature" not in out:  # of the columns not read: 't (s)' is the time, not a 'T'
+        _check_no_temperature(names, units, {i for i, _ in out.values()}, where)
     for qty in ("field", "moment"):
         if qty not in out:
             raise InputFileError(
@@ -273,7 +273,9 @@ def _check_no_temperature(
 ) -> None:
     """InputFileError for a column named as the temperature (``TEMPERATURE_NAME``) whose unit
     is missing or no temperature's, where no column was read as one: it was left out without a
-    word ("T (C)", C the coulomb: a loop at 5 K had read 'at an unknown temperature')."""
+    word ("T (C)", C the coulomb: a loop at 5 K had read 'at an unknown temperature'). Columns
+    ``taken`` (read as another quantity) are not judged: 't (s)', the time, had been refused as
+    a temperature in s."""
     for i, col in enumerate(names):
         if i in taken or not TEMPERATURE_NAME.fullmatch(col):
             continue
