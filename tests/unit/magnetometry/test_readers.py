@@ -1595,3 +1595,16 @@ def test_a_time_column_named_t_is_read_as_the_time_not_refused_as_a_temperature(
     np.testing.assert_allclose(table.field_T, [0.0, 0.05, 0.1])
     with pytest.raises(InputFileError, match=r"'T \(C\)': named as the temperature but has"):
         read(b"H (Oe),m (emu),t (s),T (C)\n0,-1e-3,0,5\n", filename="l.csv")
+
+
+def test_a_table_field_beyond_100_t_under_another_label_than_tesla_is_hinted_in_that_unit():
+    """'H (kOe)' holding Oe (+-70 000) was refused with the hint of a column labelled T: 'in Oe
+    or G (1e4 per T: up to 0.7 T) ... but labelled T? Label it ('B (Oe)')', 10x off and of
+    another label. The values as written in kOe give the units that fit, as for a .dat file."""
+    with pytest.raises(InputFileError) as err:
+        read(b"H (kOe),m (emu)\n0,0\n70000,1e-3\n-70000,2e-3\n", filename="k.csv")
+    said = str(err.value)
+    assert said.startswith(
+        "k.csv, line 3, column 'H (kOe)': |mu0 H| = 7000 T (written 70000 kOe) is beyond 100 T"
+    ), said
+    assert "in Oe (1e4 per T: up to 7 T)" in said and "labelled kOe? Label it 'H (Oe)'" in said

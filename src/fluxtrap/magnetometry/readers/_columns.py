@@ -373,6 +373,70 @@ def si_factor(quantity: str, unit_text: str, where: str) -> float:
     return factor
 
 
+# what a field column read beyond its limit may hold, in the order a file is likelier to: an
+# instrument's Oe, MultiVu's kOe, tesla, then units a user converted to (values per T)
+_FIELD_UNITS_PER_T = (
+    ("Oe", 1e4, "1e4"),
+    ("kOe", 10.0, "10"),
+    ("T", 1.0, "1"),
+    ("mT", 1e3, "1e3"),
+    ("A/m", 1 / MU0, "7.96e5"),
+)
+_MIN_HINT_T = 1e-4  # a unit putting the column's largest field under 1 Oe is no answer
+
+
+def check_field(
+    field_T: np.ndarray,
+    lines: Sequence[int],
+    column: str,
+    filename: str,
+    limit_T: float,
+    beyond: str,
+    labels: Collection[str] | None = None,
+) -> None:
+    """Refuse |mu0 H| (T) beyond ``limit_T`` (``beyond`` says what that is: "the 16 T of any
+    Quantum Design magnet") at its line: a field column in the wrong unit (an MPMS3 M(T) at 100
+    Oe in a column labelled T read as 99.9 T), naming the value as written, the units
+    (``_FIELD_UNITS_PER_T``) that would bring the column's largest field within 1
+    Oe..``limit_T`` (the likeliest 3) and the label to give (one of ``labels``, the units the
+    reader knows, if given): sample4's 100 Oe sweep labelled T had been asked only 'in Oe?', as
+    had 7 T in A/m labelled Oe (557 T) or 70 kOe in Oe labelled kOe (7000 T)."""
+    over = np.flatnonzero(np.abs(field_T) > limit_T)
+    if not over.size:
+        return
+    k = int(over[0])
+    unit = unit_of(column) or "T"
+    per_label = 1 / (si_factor("field", unit, column) * MU0)  # the label's values per T
+    largest = float(np.nanmax(np.abs(field_T)))
+    written = largest * per_label  # the largest value as the file writes it
+    as_written = f"(written {field_T[k] * per_label:.6g} {unit}) " if unit != "T" else ""
+    fits = [
+        (u, per, said)
+        for u, per, said in _FIELD_UNITS_PER_T
+        if u != unit and _MIN_HINT_T <= written / per <= limit_T
+    ][:3]
+    if not fits:
+        hint = (
+            f"no field unit ({', '.join(u for u, _, _ in _FIELD_UNITS_PER_T)}) brings it "
+            f"within 1 Oe..{limit_T:g} T: is it another quantity's column?"
+        )
+    else:
+        said = " or ".join(f"in {u} ({per} per T: up to {written / f:.3g} T)" for u, f, per in fits)
+        name = re.sub(r"\s*(\([^()]*\)|\[[^\[\]]*\]|_[^_]*)\s*$", "", column) or "Magnetic Field"
+        hint = f"is the column {said} but labelled {unit}? " + (
+            f"Label it '{name} ({fits[0][0]})' and read the file again"
+            if labels is None or fits[0][0] in labels
+            else "Convert it to Oe (1 A/m = 4 pi 1e-3 Oe, 1 mT = 10 Oe), the unit the "
+            f"reader knows with {', '.join(u for u in labels if u != 'Oe')}, and read the file "
+            "again"
+        )
+    raise InputFileError(
+        f"{filename}, line {lines[k]}, column {column!r}: |mu0 H| = {abs(field_T[k]):.4g} T "
+        f"{as_written}is beyond {beyond} ({over.size} of {field_T.size} rows, up to "
+        f"{largest:.4g} T): {hint}"
+    )
+
+
 # one comma between digits, as a decimal point: "-8,02e-06", "0,5"
 _DECIMAL_COMMA = re.compile(r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?")
 _THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+")  # "1,500", "12,000,000"

@@ -26,6 +26,7 @@ from fluxtrap.magnetometry.readers._columns import (
     QUANTITIES,
     check_cells,
     check_errors,
+    check_field,
     check_names,
     decode,
     first_bad_cell,
@@ -36,8 +37,10 @@ from fluxtrap.magnetometry.readers._columns import (
     si_factor,
     skip_missing,
     split_rows,
+    unit_of,
 )
 from fluxtrap.magnetometry.table import (
+    MAX_FIELD_T,
     MU0,
     MeasurementTable,
     TableMetadata,
@@ -147,6 +150,10 @@ def _table(
 ) -> MeasurementTable:
     """The ``MeasurementTable`` of the ``values`` read (SI) from the ``chosen`` columns."""
     check_errors(values, chosen, names, line_no, filename, notes)
+    field = names[chosen["field"][0]]
+    if unit_of(field) not in (None, "T"):  # T: the table's own check, units.field_unit_hint
+        beyond = f"{MAX_FIELD_T:g} T, more than any laboratory magnet"
+        check_field(values["field"] * MU0, line_no, field, filename, MAX_FIELD_T, beyond)
     source = {q: names[i] for q, (i, _) in chosen.items()}
     meta = TableMetadata(
         filename=filename,

@@ -28,6 +28,7 @@ from fluxtrap.inputs import is_number, near
 from fluxtrap.magnetometry.readers._columns import (
     check_cells,
     check_errors,
+    check_field,
     check_names,
     decode,
     first_bad_cell,
@@ -299,7 +300,9 @@ def _table(
 ) -> MeasurementTable:
     """The ``MeasurementTable`` of the values read (SI), after the field's range check."""
     check_errors(values, chosen, names, list(line_no), filename, notes)
-    _check_field(values["field"] * MU0, line_no, names[chosen["field"][0]], filename)
+    beyond = f"the {QD_MAX_FIELD_T:g} T of any Quantum Design magnet"
+    field = names[chosen["field"][0]]
+    check_field(values["field"] * MU0, line_no, field, filename, QD_MAX_FIELD_T, beyond, _LABELS)
     source = {q: names[i] for q, (i, _) in chosen.items()}
     moment_name = names[chosen["moment"][0]]
     mode = next((m for col, m, _ in MOMENT_COLUMNS if _base(col) == _base(moment_name)), "")
@@ -330,61 +333,7 @@ def _table(
     )
 
 
-# what a field column read beyond QD_MAX_FIELD_T may hold, in the order a QD file is likelier
-# to: the instrument's Oe, MultiVu's kOe, tesla, then units a user converted to (values per T)
-_FIELD_UNITS_PER_T = (
-    ("Oe", 1e4, "1e4"),
-    ("kOe", 10.0, "10"),
-    ("T", 1.0, "1"),
-    ("mT", 1e3, "1e3"),
-    ("A/m", 1 / MU0, "7.96e5"),
-)
 _LABELS = ("Oe", "kOe", "T")  # the units a QD field column's name may carry (FIELD_COLUMNS)
-_MIN_HINT_T = 1e-4  # a unit putting the column's largest field under 1 Oe is no answer
-
-
-def _check_field(field_T: np.ndarray, lines: list[int], column: str, filename: str) -> None:
-    """Refuse |mu0 H| (T) beyond ``QD_MAX_FIELD_T`` at its line: a field column in the wrong
-    unit (an MPMS3 M(T) at 100 Oe in a column labelled T read as 99.9 T, under the 100 T that
-    any file is refused beyond), naming the units (``_FIELD_UNITS_PER_T``) that would bring the
-    column's largest field within 1 Oe..``QD_MAX_FIELD_T`` (the likeliest 3), and the label to
-    give: sample4's 100 Oe sweep labelled T had been asked only 'in Oe?', as had 7 T in A/m
-    labelled Oe (557 T) or 70 kOe in Oe labelled kOe (7000 T)."""
-    over = np.flatnonzero(np.abs(field_T) > QD_MAX_FIELD_T)
-    if over.size:
-        k = int(over[0])
-        unit = column.rpartition("(")[2].rstrip(")").strip()
-        per_label = next((per for u, per, _ in _FIELD_UNITS_PER_T if u == unit), 1.0)
-        largest = float(np.nanmax(np.abs(field_T)))
-        written = largest * per_label  # the largest value as the file writes it
-        as_written = f"(written {field_T[k] * per_label:.6g} {unit}) " if unit != "T" else ""
-        fits = [
-            (u, per, said)
-            for u, per, said in _FIELD_UNITS_PER_T
-            if u != unit and _MIN_HINT_T <= written / per <= QD_MAX_FIELD_T
-        ][:3]
-        if not fits:
-            hint = (
-                f"no field unit ({', '.join(u for u, _, _ in _FIELD_UNITS_PER_T)}) brings it "
-                f"within 1 Oe..{QD_MAX_FIELD_T:g} T: is it another quantity's column?"
-            )
-        else:
-            said = " or ".join(
-                f"in {u} ({per} per T: up to {written / f:.3g} T)" for u, f, per in fits
-            )
-            name = column.rpartition("(")[0].strip() or "Magnetic Field"
-            hint = f"is the column {said} but labelled {unit}? " + (
-                f"Label it '{name} ({fits[0][0]})' and read the file again"
-                if fits[0][0] in _LABELS
-                else "Convert it to Oe (1 A/m = 4 pi 1e-3 Oe, 1 mT = 10 Oe), the unit the "
-                "reader knows with kOe and T, and read the file again"
-            )
-        raise InputFileError(
-            f"{filename}, line {lines[k]}, column {column!r}: |mu0 H| = {abs(field_T[k]):.4g} T "
-            f"{as_written}is beyond the {QD_MAX_FIELD_T:g} T of "
-            f"any Quantum Design magnet ({over.size} of {field_T.size} rows, up to {largest:.4g} "
-            f"T): {hint}"
-        )
 
 
 def _check_comment(text: str, delimiter: str, filename: str, line: int) -> None:
