@@ -77,7 +77,8 @@ FORMAT, VERSION = "fluxtrap-backup", 1
 MAX_MANIFEST = 16 * 2**20  # bytes of manifest.json (a 10 000-measurement campaign's is ~2 MB)
 MAX_CONTENT = 4 * 2**30  # bytes of all members together, unpacked (written to the store)
 MAX_FILE = 256 * 2**20  # bytes of one file member, unpacked when its row is inserted: the largest
-# file the store takes (an instrument file, magnetometry's MAX_BYTES; a probes.csv)
+# file the store takes or took (an instrument file, 256 MiB before magnetometry's MAX_BYTES became
+# 64 MiB; a probes.csv)
 # bytes of tables/*.json together, held and parsed while restoring: as unpacked, and as Python
 # text (_check_tables: 4 bytes to a character in a table with one beyond U+FFFF), so that
 # parsing them takes at most ~1.5 GiB (512 MiB of one string with an emoji had taken 4.6 GB)
