@@ -558,12 +558,37 @@ BIG = str(10**21)  # beyond a 64-bit id: an OverflowError traceback from the SQL
         (("suggestion", "mark", BIG, "failed"), "'suggestion_id'"),
         (("simulation", "show", BIG), "'ID'"),
         (("sample", "add", "-c", NAME, "-l", "x", "--from-suggestion", BIG), "'--from-suggestion'"),
+        (("measure", "derive", "-c", NAME, "--id", "2", "--id", BIG), "'--id'"),
     ],
 )
 def test_an_id_beyond_64_bits_is_a_usage_error(capsys, db, args, option):
     code, _, err = cli(capsys, *args, "--db", db)
     bound = f"{BIG!r}: give a whole number from 1 to 9223372036854775807"
     assert code == 2 and f"error: Invalid value for {option}: {bound}" in err, err
+
+
+def test_an_id_option_shows_a_readable_range_in_every_commands_help(capsys):
+    """Every id option or argument showed [1<=x<=9223372036854775807] in its --help; it shows
+    [x>=1] (the bound is said when one past it is given: above)."""
+    import click
+    import typer
+
+    from fluxtrap.cli.app import app
+
+    def helps(command: click.Command, path: tuple[str, ...]):
+        yield path
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from helps(sub, (*path, name))
+
+    shown = []
+    for path in helps(typer.main.get_command(app), ()):
+        code, out, _ = cli(capsys, *path, "--help")
+        text = " ".join(out.split())  # unwrapped
+        assert code == 0, path
+        assert "9223372036854775807" not in text, path
+        shown += [path] * text.count("[x>=1")
+    assert {("suggestion", "mark"), ("simulation", "show"), ("sample", "add")} <= set(shown)
+    assert {("measure", "derive"), ("measure", "get")} <= set(shown)
 
 
 def test_compare_with_an_id_beyond_64_bits(capsys, db, tmp_path):

@@ -11,7 +11,7 @@ import typer
 
 from fluxtrap import units
 from fluxtrap.cli.common import (
-    MAX_ID,
+    ID_BOUND,
     CampaignOption,
     DbOption,
     OverwriteOption,
@@ -188,7 +188,7 @@ def sample_add(
             "--from-suggestion",
             help="Id of the suggestion this sample realises (marked used).",
             min=1,
-            max=MAX_ID,
+            callback=ID_BOUND,
         ),
     ] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who recorded it.", callback=who)] = None,

@@ -109,19 +109,25 @@ def at_most(constant: str) -> Callable[[typer.CallbackParam, int | None], int | 
     The least stays the option's ``min``; more is said as app._range_text says a bound, naming
     the option: "Invalid value for '--repeats': '1001': give a whole number from 1 to 1000"."""
 
-    def check(param: typer.CallbackParam, value: int | None) -> int | None:
-        if value is None:  # not given and no default: nothing loaded for nothing
+    def check(param: typer.CallbackParam, value: int | list[int] | None) -> int | list[int] | None:
+        if not value:  # not given and no default: nothing loaded for nothing
             return value
         module, name = constant.split(":")
         most = getattr(importlib.import_module(module), name)
-        if value > most:
-            least = getattr(param, "min", None)
-            span = f"of at most {most}" if least is None else f"from {least} to {most}"
-            raise typer.BadParameter(f"'{value}': give a whole number {span}")
+        for v in value if isinstance(value, list) else [value]:  # a repeated option: each
+            if v > most:
+                least = getattr(param, "min", None)
+                span = f"of at most {most}" if least is None else f"from {least} to {most}"
+                raise typer.BadParameter(f"'{v}': give a whole number {span}")
         return value
 
     check.most = constant  # app._range_text's, when typer refuses a value before the callback
     return check
+
+
+# callback of a store id option or argument (with its min=1): one past MAX_ID refused, naming the
+# bound; as the option's max, --help showed [1<=x<=9223372036854775807] (now [x>=1])
+ID_BOUND = at_most("fluxtrap.cli.common:MAX_ID")
 
 
 def cpu_cores() -> int:

@@ -17,7 +17,7 @@ from rich.table import Column, Table
 
 from fluxtrap.cli.common import (
     FILES_WHOLE,
-    MAX_ID,
+    ID_BOUND,
     CampaignOption,
     DbOption,
     OverwriteOption,
@@ -787,7 +787,7 @@ def measure_derive(
     sample: Annotated[str | None, typer.Option("--sample", "-s", help="Only this sample.")] = None,
     ids: Annotated[
         list[int] | None,
-        typer.Option("--id", help="Only this measurement id; repeat.", min=1, max=MAX_ID),
+        typer.Option("--id", help="Only this measurement id; repeat.", min=1, callback=ID_BOUND),
     ] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who derived them.", callback=who)] = None,
     replace: Annotated[
@@ -892,7 +892,9 @@ def measure_list(
 def measure_get(
     measurement_id: Annotated[
         int,
-        typer.Argument(metavar="ID", help="Measurement id (see measure list).", min=1, max=MAX_ID),
+        typer.Argument(
+            metavar="ID", help="Measurement id (see measure list).", min=1, callback=ID_BOUND
+        ),
     ],
     out: Annotated[
         Path | None,

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from fluxtrap.cli.common import (
     FILES_WHOLE,
-    MAX_ID,
+    ID_BOUND,
     MAX_SEED,
     MAX_WORKERS,
     CampaignOption,
@@ -291,7 +291,7 @@ def suggestion_list_cmd(
 
 
 def suggestion_mark_cmd(
-    suggestion_id: Annotated[int, typer.Argument(help="Suggestion id.", min=1, max=MAX_ID)],
+    suggestion_id: Annotated[int, typer.Argument(help="Suggestion id.", min=1, callback=ID_BOUND)],
     status: Annotated[
         str,
         typer.Argument(

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from fluxtrap.cli.common import (
-    MAX_ID,
+    ID_BOUND,
     DbOption,
     OverwriteOption,
     console,
@@ -303,7 +303,8 @@ SHOWN_FILES = ("case.toml", "summary.json", "probes.csv", "heat.csv")
 )
 def simulation_show(
     simulation_id: Annotated[
-        int, typer.Argument(metavar="ID", help="Simulation id (see list).", min=1, max=MAX_ID)
+        int,
+        typer.Argument(metavar="ID", help="Simulation id (see list).", min=1, callback=ID_BOUND),
     ],
     out: Annotated[
         Path | None,
