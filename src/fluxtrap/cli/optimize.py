@@ -517,7 +517,8 @@ def replay_cmd(
         typer.Option(
             "--log",
             help="Model ln(objective), as an objective with log = true (values spanning "
-            "decades; a 0 at a floor below the smallest, one below 0 refused).",
+            "decades; a 0 at a floor below the smallest, one below 0 refused, a 0 too with "
+            "--minimize).",
         ),
     ] = False,
     # bounds here, before the table is read: --budget -1 said "replay: batch 1 must be between

@@ -38,7 +38,9 @@ Behaviour on awkward data (documented, tested):
   ln(value): its EI, noise, leave-one-out and the no-improvement switch are on that scale, its
   predictions back-transformed (``predict``); a value below 0 is a ``ValidationError`` naming
   the row, a 0 (nothing measurable: Jc below the magnetometer's resolution) is modelled at
-  ``ZERO_FLOOR`` x its smallest value above 0 (``FloorWarning``, naming the rows).
+  ``ZERO_FLOOR`` x its smallest value above 0 (``FloorWarning``, naming the rows), ranked the
+  worst; a 0 of a minimised one would rank the best, so it is a ``ValidationError`` naming the
+  row too.
 """
 
 from __future__ import annotations
@@ -621,6 +623,7 @@ class Optimizer:
                 f"+-{MAX_ABS_OUTCOME:g}, where the model's standardisation overflows (a unit "
                 "mistake?)"
             )
+        minimised = [o for o, up in zip(self.objectives, self.maximize, strict=True) if not up]
         for c, name in enumerate(self.outcomes):
             if name in self.log_outcomes and (values[:, c] < 0).any():
                 r = int(np.flatnonzero(values[:, c] < 0)[0])
@@ -628,6 +631,15 @@ class Optimizer:
                     f"y row {y.index[r]!r}: outcome {name}={values[r, c]:g} is below 0, and "
                     f"{name} has log = true (modelled as ln {name}): give its measured value, "
                     "0 when nothing was measurable, or drop the row"
+                )
+            if name in self.log_outcomes and name in minimised and (values[:, c] == 0).any():
+                r = int(np.flatnonzero(values[:, c] == 0)[0])
+                raise ValidationError(
+                    f"y row {y.index[r]!r}: outcome {name}=0, and {name} is minimised with log = "
+                    f"true (modelled as ln {name}): ln 0 is undefined, and a 0 modelled at a "
+                    "floor below every measured value would be taken as the best value yet: give "
+                    "the smallest value the instrument resolves (the most it can be), or drop "
+                    "the row"
                 )
         E = _error_frame(errors, y, self.outcomes)
         X = X[self.space.names].reset_index(drop=True)

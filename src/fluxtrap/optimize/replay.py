@@ -275,7 +275,7 @@ def replay(
         )
     X = X.reset_index(drop=True)
     name, y = y.name, pd.Series(np.asarray(y, dtype=float))
-    _check_span(X, y, name, log)
+    _check_span(X, y, name, log, maximize)
     if log:
         optimizer_options["shown"] = {"y": ObjectiveDef("y", log=True)}
     n_top = math.ceil(top_percent / 100 * N)
@@ -318,8 +318,8 @@ def replay(
     )
 
 
-def _check_span(X: pd.DataFrame, y: pd.Series, name: Any, log: bool) -> None:
-    """With ``log``, refuse a value below 0 naming its pool entry and warn once
+def _check_span(X: pd.DataFrame, y: pd.Series, name: Any, log: bool, maximize: bool) -> None:
+    """With ``log``, refuse a value below 0 (and a 0 when minimised) naming its pool entry; warn once
     (``FloorWarning``) of the 0s; without, warn once (``SpanWarning``) when the values, all above
     0, span more than ``SPAN_DECADES``."""
     what = f"objective {name}" if name is not None else "the objective"
@@ -328,6 +328,13 @@ def _check_span(X: pd.DataFrame, y: pd.Series, name: Any, log: bool) -> None:
         raise ValidationError(
             f"replay: {what} is {y.iloc[i]:g} at {_entry(X, i)}: log models ln(value), so every "
             "value must be 0 (nothing measurable) or above"
+        )
+    if log and not maximize and (y == 0).any():
+        i = int(np.argmax(y.to_numpy() == 0))
+        raise ValidationError(
+            f"replay: {what} is 0 at {_entry(X, i)}: minimised with log, ln 0 is undefined, and at "
+            "a floor below every value it would be taken as the best: give the instrument's "
+            "resolution there, or leave the row out"
         )
     if log and (zero := np.flatnonzero(y.to_numpy() == 0)).size:
         warnings.warn(

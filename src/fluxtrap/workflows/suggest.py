@@ -10,8 +10,9 @@ what as pending:
   suggested again and the batch acquisition conditions on it;
 - a failed sample, and a discarded, abandoned or failed suggestion, is neither: its point is free;
 - an objective's stated 1-sigma (``samples.objective_errors``) is told with its value: known noise;
-- a 0 of a ``log = true`` objective (nothing measurable) is modelled at a floor below its smallest
-  value above 0 (``Optimizer.floor``), a note naming the samples;
+- a 0 of a maximised ``log = true`` objective (nothing measurable) is modelled at a floor below
+  its smallest value above 0 (``Optimizer.floor``), a note naming the samples; of a minimised one
+  it is a ValidationError naming the sample (at the floor it would rank the best);
 - a sample recorded beyond a bound (``sample add --outside-space``) is neither, with a warning:
   the model's inputs are the space's box; one off a step grid inside the bounds (the furnace ran
   at 601 degC on a 5 degC grid) or breaking only a linear constraint is data like any other

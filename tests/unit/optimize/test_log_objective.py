@@ -145,6 +145,25 @@ def test_a_0_of_a_log_objective_is_modelled_at_a_floor_below_the_smallest_value(
     assert logged.best()["jc"] == y.max() and logged.loo()["jc"].min() == 0.0
 
 
+def test_a_0_of_a_minimised_log_objective_is_refused_naming_the_sample_and_column():
+    """A minimised log objective (a loss): at the floor, a decade below every measured value, a 0
+    had been the best value yet; it is refused, nothing told. Maximised, the same 0 is told (at
+    the floor, ranked the worst)."""
+    X, y = jc_table(6)
+    y = y.rename("loss").set_axis([f"S{i}" for i in range(6)])
+    y.iloc[4] = 0.0
+    shown = {"loss": ObjectiveDef("loss", goal="minimize", log=True)}
+    opt = Optimizer(SPACE, seed=3, maximize=False, shown=shown, **FAST)
+    with pytest.raises(ValidationError) as err:
+        opt.tell(X.set_axis(y.index), y)
+    assert str(err.value).startswith(
+        "y row 'S4': outcome loss=0, and loss is minimised with log = true"
+    )
+    assert "the smallest value the instrument resolves" in str(err.value) and opt.X.empty
+    maximised = Optimizer(SPACE, seed=3, shown=shown, **FAST)
+    assert len(maximised.tell(X.set_axis(y.index), y).X) == 6
+
+
 def test_a_floored_0_steers_suggestions_away_from_where_it_was_measured():
     """1-D: Jc rising with x to x = 5, nothing measurable at x = 7 to 10. Told the zeros, the
     suggestion stays below them; with those rows dropped it goes among them."""

@@ -240,6 +240,8 @@ def test_a_replay_models_ln_value_with_log_and_names_a_span_once_without(monkeyp
     assert plot_replay(res).axes[1].get_yscale() == "log"
     with pytest.raises(ValidationError, match=r"objective jc is -1 at x=0\.0: log models ln"):
         replay(X, y.where(x > 0, -1.0), budget=4, repeats=1, log=True)
+    with pytest.raises(ValidationError, match=r"objective jc is 0 at x=0\.0: minimised with log"):
+        replay(X, y.where(x > 0, 0.0), maximize=False, budget=4, repeats=1, log=True)
     with warnings.catch_warnings(record=True) as caught:  # a 0: at a floor, named once
         warnings.simplefilter("always")
         replay(X, y.where(x > 0.5, 0.0), budget=8, repeats=2, log=True, num_restarts=2)
