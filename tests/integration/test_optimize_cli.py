@@ -272,6 +272,41 @@ def test_replay_reads_a_campaigns_export(tmp_path, capsys):
     assert code == 2 and "column 'jc_3T [A/cm²]' is in A/cm², not the A/m² asked for" in err, err
 
 
+def test_replay_leaves_out_the_unmeasured_samples_of_an_export_naming_them(tmp_path, capsys):
+    """A campaign's export holds its samples made and not yet measured, their objective empty:
+    replay refused the whole file ("column 'jc_3T', line 5: empty"). They are left out, named in
+    one warning; an export with no sample measured is refused."""
+    db = str(tmp_path / "lab.db")
+    assert cli(capsys, "campaign", "create", str(EXAMPLES / "campaign.toml"), "--db", db)[0] == 0
+    samples = [
+        {
+            "label": f"S{i}",
+            "params": {"ramp_rate": 10 + 15 * i, "max_temperature": 450 + 50 * i, "dwell_time": i},
+            "objectives": {} if i in (3, 5) else {"jc_3T": f"{1e4 * (1 + i % 3)} A/cm^2"},
+        }
+        for i in range(6)
+    ]
+    Store(db).add_samples(NAME, samples[3:4])  # none measured yet
+    csv = tmp_path / "history.csv"
+    args = ["replay", str(csv), "--inputs", "ramp_rate,max_temperature,dwell_time",
+            "--objective", "jc_3T", "--budget", "3", "--initial", "2", "--repeats", "1",
+            "--out", str(tmp_path / "r"), "--quiet"]  # fmt: skip
+    assert cli(capsys, "export", "--db", db, "-c", NAME, "--out", str(csv))[0] == 0
+    code, _, err = cli(capsys, *args)
+    assert code == 2 and err == (
+        f"error: {csv}, column 'jc_3T': no row holds a value (none measured), nothing to replay\n"
+    )
+    Store(db).add_samples(NAME, samples[:3] + samples[4:])
+    csv.unlink()  # export writes no file over one
+    assert cli(capsys, "export", "--db", db, "-c", NAME, "--out", str(csv))[0] == 0
+    code, out, err = cli(capsys, *args)
+    assert code == 0, err
+    assert err == (
+        f"warning: {csv}: 2 of 6 rows have no jc_3T (not measured) and are left out: S3, S5\n"
+    )
+    assert "pool N=4" in out
+
+
 def test_replay_cli_models_ln_objective_with_log(tmp_path, capsys):
     """`fluxtrap replay --log`: a table's objective spanning decades modelled as ln(value), as a
     campaign's with log = true (there was no way to); a value below 0 refused naming its row, a

@@ -47,6 +47,11 @@ from fluxtrap.optimize.quiet import SharedFilters
 from fluxtrap.optimize.space import Categorical, Continuous, SearchSpace
 from fluxtrap.units import header_unit
 
+
+class UnmeasuredWarning(UserWarning):
+    """Rows of a replayed table without an objective value are left out."""
+
+
 MAX_REPEATS = 1000  # seeded replays in one call
 # Model work of one call, counted as the observations each ask is fitted to, summed over asks
 # and runs (repeats * (budget^2 - initial^2) / 2): 146 runs of budget 50 (the stopping
@@ -176,12 +181,33 @@ def pool_from_table(
     df: pd.DataFrame, inputs: Sequence[str], objective: str, where: str = "table"
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Pool ``N x d`` of distinct inputs and their mean objective ``(N,)``. An input column of
-    text in every row (no cell a number) is categorical; any other cell must be a finite number."""
-    data = df[[*inputs, objective]].reset_index(drop=True)
+    text in every row (no cell a number) is categorical; any other cell must be a finite number.
+    A row without an objective value (a sample made, not measured: ``fluxtrap export`` leaves
+    it empty) is left out, all such rows named in one ``UnmeasuredWarning`` (by their ``label``
+    where the table has one, else by line); none measured is an InputFileError."""
+    unmeasured = _empty(df[objective]).to_numpy()
+    if unmeasured.all():
+        raise InputFileError(
+            f"{where}, column {objective!r}: no row holds a value (none measured), nothing to replay"
+        )
+    if unmeasured.any():
+        names = (
+            [str(x) for x in df["label"][unmeasured]]
+            if "label" in df.columns and objective != "label"
+            else [f"line {i + 2}" for i in np.flatnonzero(unmeasured)]
+        )
+        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+        warnings.warn(
+            f"{where}: {len(names)} of {len(df)} rows have no {objective} (not measured) and are "
+            f"left out: {', '.join(names[:5])}{more}",
+            UnmeasuredWarning,
+            stacklevel=3,
+        )
+    data = df.loc[~unmeasured, [*inputs, objective]].copy()  # index: the place in the file
     for c in data.columns:
         raw = data[c]
         numbers = pd.to_numeric(raw, errors="coerce")
-        empty = raw.isna() | (raw.astype(str).str.strip() == "")
+        empty = _empty(raw)
         text = numbers.isna() & ~empty
         if c != objective and text.all():
             data[c] = raw.astype(str).str.strip()
@@ -195,18 +221,25 @@ def pool_from_table(
                 f"{_line(~text)}: {str(raw[~text].iloc[0])!r}): a numeric input needs a number in "
                 "every row, a categorical one text in every row"
             )
-        bad = ~np.isfinite(numbers.to_numpy(dtype=float))
+        bad = pd.Series(~np.isfinite(numbers.to_numpy(dtype=float)), index=raw.index)
         if bad.any():
-            i = int(np.argmax(bad))
-            raise InputFileError(f"{at}, line {i + 2}: {str(raw.iloc[i])!r} is not a finite number")
+            raise InputFileError(
+                f"{at}, line {_line(bad)}: {str(raw[bad].iloc[0])!r} is not a finite number"
+            )
         data[c] = numbers
     pool = data.groupby(list(inputs), as_index=False, sort=False)[objective].mean()
     return pool[list(inputs)], pool[objective]
 
 
+def _empty(column: pd.Series) -> pd.Series:
+    """Where ``column``'s cells are empty (missing or blank)."""
+    return column.isna() | (column.astype(str).str.strip() == "")
+
+
 def _line(mask: pd.Series) -> int:
-    """The CSV line of the first row where ``mask`` holds (line 1 is the header)."""
-    return int(np.argmax(mask.to_numpy())) + 2
+    """The CSV line of the first row where ``mask`` holds (line 1 is the header; ``mask``
+    indexed by the row's place in the file, from 0)."""
+    return int(mask.index[np.argmax(mask.to_numpy())]) + 2
 
 
 def random_expectation(y: np.ndarray, budget: int, maximize: bool) -> tuple[np.ndarray, np.ndarray]:

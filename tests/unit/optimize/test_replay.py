@@ -178,7 +178,7 @@ def test_a_column_of_text_is_a_categorical_input_and_bad_cells_are_named(tmp_pat
     res = replay(X, y, budget=8, n_initial=2, repeats=1, num_restarts=2, raw_samples=32)
     assert res.bo_best.shape == (1, 8) and res.bo_best[0, -1] <= y.max()
     for bad, match in (
-        ("400,N2,\n", "column 'yield', line 29: empty"),
+        ("400,,2\n", "column 'gas', line 29: empty"),
         ("400,5,1\n", "column 'gas' mixes text \\(line 2: 'Ar'\\) and numbers \\(line 29: '5'\\)"),
         ("4OO,N2,1\n", "column 'temp' mixes text \\(line 29: '4OO'\\) and numbers \\(line 2"),
         ("400,N2,inf\n", "column 'yield', line 29: 'inf' is not a finite number"),
