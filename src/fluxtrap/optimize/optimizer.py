@@ -290,10 +290,11 @@ SEARCH_DIMS = 10
 SEARCH_SAFETY_S = 300.0
 
 
-# an ask's wall time (s): ASK_SAFETY x (the fit, ASK_FIT_S[objectives] x parameters / 3 x
-# sqrt(observations / 50), + per chosen point ASK_SECONDS[objectives] x (parameters / 3) ** 0.73 x
-# (b / 25) ** 0.63, b = observations + pending + points chosen before it + 5, x continuous searches
-# the round runs x effort: restarts / 8 or raw samples / 256, the larger, x MC samples / 128).
+# an ask's wall time (s): ASK_SAFETY x (the fit, ASK_FIT_S[objectives] x (parameters / 3) **
+# ASK_DIM_POWER x sqrt(observations / 50), + per chosen point ASK_SECONDS[objectives] x
+# (parameters / 3) ** ASK_DIM_POWER x (b / 25) ** 0.63, b = observations + pending + points chosen
+# before it + 5, x continuous searches the round runs x effort: restarts / 8 or raw samples / 256,
+# the larger, x MC samples / 128).
 # Fitted (least squares on log time) to 43 asks timed on this machine with the default effort,
 # 2 cores shared with other sessions (load 2-6): 2-15 parameters, batches 1-100, 0-10 pending,
 # 10-300 observations, 1-3 objectives, 0.26-810 s; the central fit's residual is a factor 1.6
@@ -302,11 +303,21 @@ SEARCH_SAFETY_S = 300.0
 # 3 objectives' large batches: 100 points, 34 min estimated, 12-15 min measured). The earlier
 # model (x max(1, parameters / 10), no fit term) was 3-9x low from 6 parameters on (10
 # parameters, 1 point: 1.1 s estimated, 10.2 s measured; 20 points with 10 pending: 24.6 s,
-# 17.7-58.5 s) and 2-3.5x high for 2. Past ASK_NOTE_S an ask says its estimate
+# 17.7-58.5 s) and 2-3.5x high for 2. The fit and search grew as parameters / 3 and its 0.73th
+# power: 3-17x high at 200 parameters (bench/bench_ask_seconds.py, bench/results/ask_seconds.md:
+# 27 asks of 3, 20 and 200 parameters, 30-200 observations), now ASK_DIM_POWER, fitted there.
+# From a pool (ask(candidates=)) a round does no search but scores each free row: ASK_POOL_ROW_S
+# x rows x (parameters / 3) ** 0.7 x (b / 25) ** 0.6 x MC samples / 128, fitted to the pool
+# asks of those 27 (2000 and 20 000 rows); the search's term had made a pool ask of 200 inputs
+# 17x too long (67 s said, 3.7 s taken). Several objectives' pool rounds keep the search's term
+# too (their acquisition's build, qLogNEHVI's box decomposition, untimed from a pool).
+# Past ASK_NOTE_S an ask says its estimate
 # (LongAskWarning); past MAX_ASK_S it is refused unless allowed (``ask(allow_long=True)``,
 # ``fluxtrap suggest --allow-long``)
 ASK_SECONDS = {1: 0.34, 2: 0.89, 3: 5.4}
 ASK_FIT_S = {1: 0.51, 2: 6.0, 3: 22.0}
+ASK_DIM_POWER = 0.5
+ASK_POOL_ROW_S = 2e-5
 # added to the fit with a categorical parameter (x parameters / 3 x sqrt(observations / 50)):
 # MixedSingleTaskGP's fit, torch and BLAS on one thread (one_thread), re-timed after BLAS went to
 # one thread: 30 fits (3-6 parameters, 3-10 choices, 10-80 observations, 3 seeds each; 2 cores
@@ -1325,8 +1336,8 @@ class Optimizer:
         hundred takes minutes: 3 objectives, 30 points, 227 s on 2 busy cores). An ask estimated
         (:meth:`ask_seconds`) past ``ASK_NOTE_S`` says so (``LongAskWarning``), past
         ``MAX_ASK_S`` it is a ValidationError saying the estimate and the largest batch within
-        the limit, before any fit or search (with ``candidates`` too: the fit and each round's
-        acquisition are the same), unless ``allow_long``.
+        the limit, before any fit or search (with ``candidates`` too, each round's search then
+        the scoring of the pool), unless ``allow_long``.
         """
         n = _whole(n, "ask: n", 1, MAX_BATCH)
         k = 1 if self._objectives is None else len(self._objectives)
@@ -1408,7 +1419,9 @@ class Optimizer:
             out.attrs.update(acquisition_function="Sobol", seed=self.seed)
             return out
 
-        self._check_cost(n, 0 if P is None else len(P), allow_long)  # a pool's too: same fit
+        self._check_cost(
+            n, 0 if P is None else len(P), 0 if pool is None else len(pool), allow_long
+        )
         self._warn_infeasible()
         batch = n > 1
         done = len(self._X) + (0 if P is None else len(P))
@@ -1458,28 +1471,32 @@ class Optimizer:
             )
         return out
 
-    def ask_seconds(self, n: int, pending: int = 0) -> float:
+    def ask_seconds(self, n: int, pending: int = 0, candidates: int = 0) -> float:
         """Estimated wall time (s) of ``ask(n)`` with ``pending`` points, its fit included, from
-        the sizes alone (``ASK_SECONDS``: fitted to 43 timed asks, scaled by ``ASK_SAFETY`` so it
-        is low for about 1 ask in 10)."""
+        the sizes alone: each round's continuous search (``ASK_SECONDS``) or, from a pool of
+        ``candidates`` rows, its scoring of the pool (``ASK_POOL_ROW_S``); scaled by
+        ``ASK_SAFETY`` so it is low for about 1 ask in 10."""
         k = len(self._objectives or [None])
         d, obs = self.space.dim, len(self._X)
-        effort = max(self.num_restarts / 8, self.raw_samples / 256) * self.mc_samples / 128
-        fit = self._fit_seconds(obs)
-        scale = ASK_SECONDS[k] * effort * (d / 3) ** 0.73 * self._searches_per_round(n)
         taken = obs + pending + 5 + np.arange(n)  # what each round conditions on
-        return ASK_SAFETY * (fit + scale * float(np.sum((taken / 25) ** 0.63)))
+        effort = max(self.num_restarts / 8, self.raw_samples / 256) * self.mc_samples / 128
+        search = ASK_SECONDS[k] * effort * (d / 3) ** ASK_DIM_POWER * self._searches_per_round(n)
+        rounds = search * (taken / 25) ** 0.63
+        if candidates:  # no search: each round scores the pool (and builds its acquisition)
+            scored = ASK_POOL_ROW_S * candidates * (d / 3) ** 0.7 * self.mc_samples / 128
+            rounds = scored * (taken / 25) ** 0.6 + (rounds if k > 1 else 0.0)
+        return ASK_SAFETY * (self._fit_seconds(obs) + float(np.sum(rounds)))
 
     def _fit_seconds(self, observations: int) -> float:
         """Central estimate (s) of one model fit to ``observations`` rows (``ASK_FIT_S``)."""
-        mixed = ASK_MIXED_FIT_S if self.space.cat_dims else 0.0
-        k = len(self._objectives or [None])
-        return (ASK_FIT_S[k] + mixed) * self.space.dim / 3 * math.sqrt(observations / 50)
+        k, d = len(self._objectives or [None]), self.space.dim
+        mixed = ASK_MIXED_FIT_S * d / 3 if self.space.cat_dims else 0.0
+        return (ASK_FIT_S[k] * (d / 3) ** ASK_DIM_POWER + mixed) * math.sqrt(observations / 50)
 
-    def _check_cost(self, n: int, pending: int, allow_long: bool) -> None:
+    def _check_cost(self, n: int, pending: int, candidates: int, allow_long: bool) -> None:
         """Say (``LongAskWarning``) an ask estimated past ``ASK_NOTE_S``; refuse one past
         ``MAX_ASK_S`` (unless ``allow_long``), naming the largest batch within it."""
-        took = self.ask_seconds(n, pending)
+        took = self.ask_seconds(n, pending, candidates)
         if took <= ASK_NOTE_S:
             return
         sizes = (
@@ -1487,7 +1504,7 @@ class Optimizer:
             f"observations, {pending} pending, {self.space.dim} parameters"
         )
         if took > MAX_ASK_S and not allow_long:
-            fits = [m for m in range(1, n) if self.ask_seconds(m, pending) <= MAX_ASK_S]
+            fits = [m for m in range(1, n) if self.ask_seconds(m, pending, candidates) <= MAX_ASK_S]
             fewer = (
                 f"ask for at most {fits[-1]} at a time (suggest -n {fits[-1]}), or " if fits else ""
             )

@@ -105,7 +105,9 @@ def test_a_batch_estimated_past_the_limit_is_refused_in_the_api_s_terms(lab, mon
 
     add_measured_samples(lab.store)
     before = snapshot(lab)
-    monkeypatch.setattr(Optimizer, "ask_seconds", lambda self, n, pending=0: 400.0 * n)
+    monkeypatch.setattr(
+        Optimizer, "ask_seconds", lambda self, n, pending=0, candidates=0: 400.0 * n
+    )
     r = lab.client.post(f"{C}/suggestions", json={"n": 3}, headers=auth("bob"))
     assert r.status_code == 422, r.text
     detail = r.json()["detail"]
@@ -115,7 +117,9 @@ def test_a_batch_estimated_past_the_limit_is_refused_in_the_api_s_terms(lab, mon
         "ask for a smaller batch, at most n=1"
     ), detail
     assert "allow" not in detail and "suggest -n" not in detail
-    monkeypatch.setattr(Optimizer, "ask_seconds", lambda self, n, pending=0: 700.0 * n)
+    monkeypatch.setattr(
+        Optimizer, "ask_seconds", lambda self, n, pending=0, candidates=0: 700.0 * n
+    )
     r = lab.client.post(f"{C}/suggestions", json={"n": 2}, headers=auth("bob"))
     assert r.status_code == 422 and r.json()["detail"].endswith(
         "even n=1 is estimated past it, as this campaign's history stands"
