@@ -203,6 +203,23 @@ def test_a_sample_made_other_than_suggested_is_recorded_with_a_warning(db, capsy
     assert code == 0 and "warning" not in err, err
 
 
+def test_a_sample_made_as_suggested_needs_no_parameter_typed_again(db, capsys):
+    """`sample add --from-suggestion 1 --label A1` said "missing parameter(s) ramp_rate, ..."
+    though the suggestion holds them all: each was to be typed again, digit for digit (7.94363
+    h). Those not given are the suggested values; one given is taken as made."""
+    n = _suggestion(db, ramp_rate=43.7, dwell_time=7.94)
+    code, out, err = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "-l", "S1",
+                         "--from-suggestion", str(n))  # fmt: skip
+    assert code == 0 and "added sample S1 (optimizer)" in out and err == "", err
+    s1 = Store(db).sample(NAME, "S1")
+    assert s1.params == Store(db).suggestion(n).params | {"pressure": 50.0}, s1.params
+    n2 = _suggestion(db, dwell_time=6.0)
+    code, _, err = cli(capsys, "sample", "add", "--db", db, "-c", NAME, "-l", "S2",
+                       "--from-suggestion", str(n2), "-p", "max_temperature=605")  # fmt: skip
+    assert code == 0 and "max_temperature 605 degC, suggested 600 degC" in err, err
+    assert Store(db).sample(NAME, "S2").params["dwell_time"] == 6.0
+
+
 def test_suggestion_mark_used_needs_a_sample_made_from_it(db, capsys):
     """`suggestion mark N used` was accepted with no sample made from it: the point was then
     neither pending nor measured, lost to the optimizer with nothing to show for it."""

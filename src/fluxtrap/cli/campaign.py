@@ -163,7 +163,8 @@ def sample_add(
             "--param",
             "-p",
             help='name=value in the campaign\'s unit or with a unit ("dwell_time=1 h"; a choice '
-            "for a categorical parameter; fixed ones may be left out); repeat.",
+            "for a categorical parameter; fixed ones may be left out, and with "
+            "--from-suggestion those made as suggested); repeat.",
         ),
     ] = None,
     origin: Annotated[
@@ -199,14 +200,17 @@ def sample_add(
     db: DbOption = None,
 ) -> None:
     """Record a sample's process parameters (and objective values if already known). A sample
-    made from a suggestion is recorded as made; where its parameters depart from the suggested
-    ones, a warning says which, by how much."""
+    made from a suggestion is recorded as made: a parameter not given is the suggested value;
+    where those given depart from the suggested ones, a warning says which, by how much."""
     store = store_from(db)
     objectives = key_values(objective, "--objective")
+    params = key_values(param, "--param")
+    if from_suggestion is not None:  # each had to be typed again, digit for digit
+        params = {**store.suggestion(from_suggestion).params, **params}
     rec = store.add_sample(
         campaign,
         label,
-        key_values(param, "--param"),
+        params,
         origin=origin,
         suggestion_id=from_suggestion,
         objectives=objectives,

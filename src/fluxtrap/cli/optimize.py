@@ -256,7 +256,7 @@ def suggest_cmd(
         console.print(f"wrote {out}", highlight=False)
     console.print(
         f"record a sample made from one: fluxtrap sample add -c {campaign!r} "
-        "--from-suggestion ID --label ... --param ..."
+        "--from-suggestion ID --label ... (--param name=value for one made otherwise)"
     )
 
 
