@@ -390,3 +390,29 @@ def test_a_campaign_created_twice_names_the_store_and_how_to_start_afresh(tmp_pa
     assert f"`fluxtrap campaign show 'K-Ba122 SPS' --db {path}` lists its samples" in said
     assert "give another store: --db new.db" in said
     assert [c.name for c in Store(path).campaigns()] == ["K-Ba122 SPS"]
+
+
+def test_suggest_refuses_a_0_of_a_minimised_log_objective_naming_the_sample(tmp_path, capsys):
+    """A loss minimised on a log scale, measured 0 in one sample: the model had taken the 0, at
+    its floor, as the best value yet. suggest refuses it naming the sample and the command that
+    records a value instead; with that value it suggests."""
+    path, db = tmp_path / "loss.toml", str(tmp_path / "loss.db")
+    path.write_text(
+        'name = "loss"\n[[parameters]]\nname = "T"\nunit = "degC"\nlow = 600\nhigh = 900\n'
+        'step = 25\n[[objectives]]\nname = "loss"\nunit = "W"\ngoal = "minimize"\nlog = true\n'
+    )
+    assert cli(capsys, "campaign", "create", str(path), "--db", db)[0] == 0
+    for i, loss in enumerate(["0", "2", "5"]):
+        code, _, err = cli(capsys, "sample", "add", "--db", db, "-c", "loss", "-l", f"L{i}",
+                           "-p", f"T={650 + 50 * i}", "-o", f"loss={loss}")  # fmt: skip
+        assert code == 0, err
+    code, _, err = cli(capsys, "suggest", "--db", db, "-c", "loss", "-q")
+    said = "error: campaign 'loss': loss = 0 in sample(s) L0, and "
+    assert code == 2 and err.startswith(said), err
+    command = "fluxtrap sample measured -c 'loss' L0 -o loss=VALUE --replace"
+    assert err.endswith(f"({command})\n") and Store(db).suggestions("loss") == []
+    args = command.split()[1:]
+    args[args.index("'loss'")], args[args.index("loss=VALUE")] = "loss", "loss=0.05"
+    assert cli(capsys, *args, "--db", db)[0] == 0
+    code, _, err = cli(capsys, "suggest", "--db", db, "-c", "loss", "-q")
+    assert code == 0 and len(Store(db).suggestions("loss")) == 1, err

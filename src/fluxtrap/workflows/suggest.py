@@ -12,7 +12,8 @@ what as pending:
 - an objective's stated 1-sigma (``samples.objective_errors``) is told with its value: known noise;
 - a 0 of a maximised ``log = true`` objective (nothing measurable) is modelled at a floor below
   its smallest value above 0 (``Optimizer.floor``), a note naming the samples; of a minimised one
-  it is a ValidationError naming the sample (at the floor it would rank the best);
+  it is a ValidationError naming the samples and how to record a value instead (at the floor it
+  would rank the best);
 - a sample recorded beyond a bound (``sample add --outside-space``) is neither, with a warning:
   the model's inputs are the space's box; one off a step grid inside the bounds (the furnace ran
   at 601 degC on a 5 degC grid) or breaking only a linear constraint is data like any other
@@ -79,6 +80,7 @@ def campaign_optimizer(
         warnings.warn(note, stacklevel=2)
     live = live_rows(spec, history, outside)
     measured = history[outcomes].notna().any(axis=1).to_numpy() & live  # some: ModelListGP
+    _check_minimised_zeros(spec, history, measured)
     if measured.any():
         y = history.loc[measured, outcomes].astype(float)
         opt.tell(
@@ -107,6 +109,26 @@ def campaign_optimizer(
             "them failed, or discard or abandon open suggestions"
         )
     return opt, _typed(pending, space)
+
+
+def _check_minimised_zeros(spec: CampaignSpec, history: pd.DataFrame, told: np.ndarray) -> None:
+    """Refuse, in the campaign's terms, the ``told`` samples holding a 0 of a minimised
+    ``log = true`` objective (``Optimizer.tell`` refuses it too, as "y row"): naming the samples
+    (the first five) and how to record the value instead."""
+    for o in spec.optimised_objectives:
+        zero = told & (history[o.name] == 0).to_numpy() if o.log and not o.maximize else None
+        if zero is None or not zero.any():
+            continue
+        labels = [str(x) for x in history["label"][zero]] if "label" in history else []
+        more = f" and {len(labels) - 5} more" if len(labels) > 5 else ""
+        first = labels[0] if labels else "LABEL"
+        raise ValidationError(
+            f"campaign {spec.name!r}: {o.name} = 0 in sample(s) {', '.join(labels[:5])}{more}, "
+            f"and {o.name} is minimised with log = true (modelled as ln {o.name}): ln 0 is "
+            "undefined, and at a floor below every measured value a 0 would be taken as the best "
+            "yet: record the smallest value the instrument resolves, the most it can be (fluxtrap "
+            f"sample measured -c {spec.name!r} {first} -o {o.name}=VALUE --replace)"
+        )
 
 
 def _outcomes(spec: CampaignSpec) -> list[str]:
