@@ -473,7 +473,9 @@ def test_replay_of_a_non_file_is_one_line_not_a_hang(tmp_path, capsys, kind):
     assert code == 2 and err == f"error: {path}: not a regular file; a replay table must be one\n"
 
 
-def test_suggest_out_carries_the_models_prediction_in_si(db, capsys, tmp_path):
+def test_suggest_out_carries_the_models_prediction_in_the_units_shown(db, capsys, tmp_path):
+    """--out wrote Jc in A/m^2 under a bare 'jc_3T_predicted' (3.9e8 where the table beside it
+    said 39,000 A/cm²); each header now names its unit, the table's, as fluxtrap export does."""
     import pandas as pd
 
     out = tmp_path / "next.csv"
@@ -481,14 +483,15 @@ def test_suggest_out_carries_the_models_prediction_in_si(db, capsys, tmp_path):
     assert code == 0, err
     table = pd.read_csv(out)
     assert list(table.columns) == [
-        "suggestion_id", "ramp_rate", "max_temperature", "dwell_time",
-        "jc_3T_predicted", "jc_3T_predicted_std",
+        "suggestion_id", "ramp_rate [degC/min]", "max_temperature [degC]", "dwell_time [min]",
+        "jc_3T_predicted [A/cm²]", "jc_3T_predicted_std [A/cm²]",
     ]  # fmt: skip
     for r in Store(db).suggestions(NAME, status="open"):
         row = table[table.suggestion_id == r.id].iloc[0]
         guess = r.model_summary["prediction"]["jc_3T"]  # A/m^2, as the store keeps objectives
-        assert row.jc_3T_predicted == pytest.approx(guess["mean"], rel=1e-9)
-        assert row.jc_3T_predicted_std == pytest.approx(guess["std"], rel=1e-9) and guess["std"] > 0
+        assert row["max_temperature [degC]"] == r.params["max_temperature"]
+        assert row["jc_3T_predicted [A/cm²]"] == pytest.approx(guess["mean"] * 1e-4, rel=1e-9)
+        assert row["jc_3T_predicted_std [A/cm²]"] == pytest.approx(guess["std"] * 1e-4, rel=1e-9)
 
 
 def test_suggest_says_a_budget_it_cannot_use(tmp_path, capsys):
@@ -796,11 +799,12 @@ def test_suggest_of_a_log_objective_shows_the_median_and_its_interval(tmp_path, 
     assert "EI in ln jc_3T" in text and "span" not in err
     table = pd.read_csv(out_csv)
     assert list(table.columns)[-3:] == [
-        "jc_3T_predicted",
-        "jc_3T_predicted_low",
-        "jc_3T_predicted_high",
+        "jc_3T_predicted [A/cm²]",
+        "jc_3T_predicted_low [A/cm²]",
+        "jc_3T_predicted_high [A/cm²]",
     ]
-    assert table.iloc[0, -3:].tolist() == pytest.approx([guess["mean"], low, high], rel=1e-9)
+    shown = [1e-4 * v for v in (guess["mean"], low, high)]
+    assert table.iloc[0, -3:].tolist() == pytest.approx(shown, rel=1e-9)
     code, out, err = cli(capsys, "suggest", "-c", "raw", "--db", path)
     assert code == 0, err
     said = " ".join((out + err).split())

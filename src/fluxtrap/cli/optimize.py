@@ -101,9 +101,10 @@ def suggest_cmd(
         typer.Option(
             "--out",
             help="Also write them as CSV: suggestion_id, one column per parameter, the model's "
-            "<objective>_predicted and _predicted_std (SI; 1 sd of one measurement there; an "
+            "<objective>_predicted and _predicted_std (1 sd of one measurement there; an "
             "objective with log = true: the median and _predicted_low, _predicted_high, "
-            "exp(mu -+ 1 sd)).",
+            "exp(mu -+ 1 sd)), each header with the unit its values are in, as the table's "
+            "and `fluxtrap export`'s (jc_3T_predicted [A/cm²]).",
             parser=path_text,
             callback=out_file,
         ),
@@ -154,11 +155,14 @@ def suggest_cmd(
     predicted = [
         o for o in spec.objectives if o.name in records[0].model_summary.get("prediction", {})
     ]
-    if out is not None:  # the model's mean and sigma in SI, as `fluxtrap export` writes objectives
+    if out is not None:  # in the units the table shows, named in the header, as export does
         rows = [
-            {"suggestion_id": r.id, **{p: r.params[p] for p in spec.parameter_names}}
+            {"suggestion_id": r.id}
+            | {_unit_header(p.name, p.unit): r.params[p.name] for p in spec.parameters}
             | {
-                f"{o.name}_predicted{tail}": value
+                _unit_header(f"{o.name}_predicted{tail}", o.shown_unit): (
+                    None if value is None else o.shown(value)
+                )
                 for o in predicted
                 for tail, value in _prediction_columns(r.model_summary["prediction"][o.name], o)
             }
@@ -320,9 +324,14 @@ def _scale_unit(spec: CampaignSpec, name: str) -> str:
     return " decades" if p.log else f" {p.unit}".rstrip()
 
 
+def _unit_header(name: str, unit: str | None) -> str:
+    """A CSV column's header: ``name [unit]`` (``jc_3T_predicted [A/cm²]``), ``name`` without."""
+    return f"{name} [{unit}]" if unit else name
+
+
 def _prediction_columns(guess: dict, o) -> list[tuple[str, float | None]]:
-    """A suggestion's stored prediction of objective ``o`` as ``--out`` writes it (SI): the
-    mean and its sd, or of a log objective the median exp(mu) and exp(mu -+ sd)."""
+    """A suggestion's stored prediction of objective ``o`` (stored units, SI): the mean and its
+    sd, or of a log objective the median exp(mu) and exp(mu -+ sd)."""
     mean, std = guess.get("mean"), guess.get("std")
     if not o.log:
         return [("", mean), ("_std", std)]
