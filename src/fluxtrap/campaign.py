@@ -1243,6 +1243,14 @@ class CampaignSpec:
                     f"{where + ': ' if where else ''}objective {name}={values[name]!r} is not a "
                     f"finite number within +-{MAX_MAGNITUDE:g}"
                 )
+            o = self.objective(name)
+            if v == 0 and o.log and o.goal == "minimize":  # refused at suggest, long after
+                raise ValidationError(
+                    f"{where + ': ' if where else ''}objective {name}={values[name]!r} is 0, and "
+                    f"{name} is minimised with log = true (modelled as ln {name}): ln 0 is "
+                    "undefined, and at a floor below every measured value a 0 would rank as the "
+                    "best yet; give the smallest value the instrument resolves, the most it can be"
+                )
         return out
 
     def feasible_outcomes(self, values: Mapping[str, float]) -> bool:

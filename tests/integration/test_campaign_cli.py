@@ -4,6 +4,8 @@ suggestions (issue 16, campaign items)."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pandas as pd
 import pytest
 
@@ -81,8 +83,14 @@ def test_suggest_out_csv_failed_and_abandoned(db, capsys, tmp_path):
     )
     table = pd.read_csv(out)
     assert list(table.columns) == [
-        "suggestion_id", "ramp_rate", "max_temperature", "dwell_time", "atmosphere", "pressure",
-    ]  # fmt: skip
+        "suggestion_id",
+        "ramp_rate [degC/min]",
+        "max_temperature [degC]",
+        "dwell_time [min]",
+        "atmosphere",
+        "pressure [MPa]",
+    ]  # fmt: skip  (each unit in its header, as fluxtrap export writes them)
+    table.columns = [c.split(" [")[0] for c in table.columns]
     assert (table.max_temperature + 4 * table.dwell_time <= 700).all()
     assert set(table.atmosphere) <= {"Ar", "vacuum"} and (table.pressure == 50).all()
     a, b = table.suggestion_id
@@ -394,18 +402,24 @@ def test_a_campaign_created_twice_names_the_store_and_how_to_start_afresh(tmp_pa
 
 def test_suggest_refuses_a_0_of_a_minimised_log_objective_naming_the_sample(tmp_path, capsys):
     """A loss minimised on a log scale, measured 0 in one sample: the model had taken the 0, at
-    its floor, as the best value yet. suggest refuses it naming the sample and the command that
-    records a value instead; with that value it suggests."""
+    its floor, as the best value yet. sample add refuses it; one stored before that, suggest
+    refuses naming the sample and the command that records a value instead; with that value it
+    suggests."""
     path, db = tmp_path / "loss.toml", str(tmp_path / "loss.db")
     path.write_text(
         'name = "loss"\n[[parameters]]\nname = "T"\nunit = "degC"\nlow = 600\nhigh = 900\n'
         'step = 25\n[[objectives]]\nname = "loss"\nunit = "W"\ngoal = "minimize"\nlog = true\n'
     )
     assert cli(capsys, "campaign", "create", str(path), "--db", db)[0] == 0
-    for i, loss in enumerate(["0", "2", "5"]):
+    code, _, err = cli(capsys, "sample", "add", "--db", db, "-c", "loss", "-l", "L0",
+                       "-p", "T=650", "-o", "loss=0")  # fmt: skip
+    assert code == 2 and "objective loss='0' is 0, and loss is minimised with log" in err, err
+    for i, loss in enumerate(["1", "2", "5"]):
         code, _, err = cli(capsys, "sample", "add", "--db", db, "-c", "loss", "-l", f"L{i}",
                            "-p", f"T={650 + 50 * i}", "-o", f"loss={loss}")  # fmt: skip
         assert code == 0, err
+    with sqlite3.connect(db) as con:  # a 0 stored before sample add refused it
+        con.execute("""UPDATE samples SET objectives = '{"loss": 0.0}' WHERE label = 'L0'""")
     code, _, err = cli(capsys, "suggest", "--db", db, "-c", "loss", "-q")
     said = "error: campaign 'loss': loss = 0 in sample(s) L0, and "
     assert code == 2 and err.startswith(said), err

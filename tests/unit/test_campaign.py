@@ -181,7 +181,8 @@ def test_an_objective_with_log_is_read_kept_and_refuses_values_below_0(tmp_path)
     """`log = true` on an objective (modelled as ln(value)): read from the file, kept by to_dict
     only when true (a campaign without it is stored as before), anything but true or false
     refused; a value below 0 refused naming where and the value, a 0 (nothing measurable:
-    modelled at a floor, ``Optimizer.floor``) kept."""
+    modelled at a floor, ``Optimizer.floor``) kept, but refused for a minimised objective (at
+    the floor it would be the best yet: it was accepted, and every suggest after it refused)."""
     path = tmp_path / "c.toml"
     head = "name = 'x'\n[[parameters]]\nname='a'\nlow=0\nhigh=1\n[[objectives]]\nname='jc'\n"
     path.write_text(head + "quantity='jc'\nfield='3 T'\nlog=true\n")
@@ -191,6 +192,9 @@ def test_an_objective_with_log_is_read_kept_and_refuses_values_below_0(tmp_path)
     assert CampaignSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
     assert spec.check_objectives({"jc": "2e4 A/cm^2"}) == {"jc": 2e8}
     assert spec.check_objectives({"jc": "0"}, "sample S3") == {"jc": 0.0}
+    path.write_text(head + "goal='minimize'\nlog=true\n")  # a loss: ranked best at a floor
+    with pytest.raises(ValidationError, match=r"sample S3: objective jc='0' is 0, and jc is mini"):
+        CampaignSpec.from_toml(path).check_objectives({"jc": "0"}, "sample S3")
     path.write_text(head + "log=true\n")
     with pytest.raises(
         ValidationError, match=r"objective jc=-2.5 is -2.5: jc has log = true .*0 \(nothing"
