@@ -102,16 +102,64 @@ def peak_to_peak_ppm(
     bz: Field, center_z: float, radius: float, angles: int = ANGLES
 ) -> tuple[float, float]:
     """(peak-to-peak of Bz over the sphere in ppm of |Bz(centre)|, Bz(centre) in T): the extremes
-    of a harmonic Bz lie on the surface, sampled at ``angles`` polar angles (0..pi). NaN ppm
-    when Bz(centre) = 0 (no field: ppm of nothing)."""
+    of a harmonic Bz lie on the surface, sampled at ``angles`` polar angles (0..pi) and each of
+    the ``REFINED`` highest local maxima and lowest local minima refined by golden-section search
+    between its neighbours (``_extremes``: the samples alone missed the peak beside a ring's
+    corner by 78 ppm of 1.16e6, a loop 0.03 R off the sphere's by 4 %). NaN ppm when Bz(centre)
+    = 0 (no field: ppm of nothing)."""
     theta = np.linspace(0.0, np.pi, angles)
-    r = np.concatenate([[0.0], radius * np.sin(theta)])
-    z = np.concatenate([[center_z], center_z + radius * np.cos(theta)])
-    b = bz(np.abs(r), z)
+
+    def on_sphere(t: np.ndarray) -> np.ndarray:
+        return bz(np.abs(radius * np.sin(t)), center_z + radius * np.cos(t))
+
+    b = bz(np.array([0.0]), np.array([center_z]))
     centre = float(b[0])
     if centre == 0:
         return math.nan, centre
-    return float((b.max() - b.min()) / abs(centre) * 1e6), centre
+    high, low = _extremes(on_sphere, theta, on_sphere(theta))
+    return float((high - low) / abs(centre) * 1e6), centre
+
+
+REFINED = 4  # local maxima (and minima) of the samples refined, the highest (lowest) first
+GOLDEN_STEPS = 40  # each narrows the bracket by 0.618: 2 pi / 180 rad to 1e-10 rad
+
+
+def _extremes(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, y: np.ndarray):
+    """(max, min) of ``f`` (a vectorised function) on [x[0], x[-1]] from its samples ``y`` at the
+    sorted ``x``: each of the ``REFINED`` highest local maxima (lowest minima) of the samples
+    searched by golden section between its neighbours, all brackets evaluated at once."""
+    inner = np.arange(1, len(x) - 1)
+    lo, hi, sign = [], [], []
+    for s in (1.0, -1.0):
+        v = s * y
+        peak = np.concatenate(
+            [
+                [v[0] >= v[1]],
+                (v[inner] >= v[inner - 1]) & (v[inner] >= v[inner + 1]),
+                [v[-1] >= v[-2]],
+            ]
+        )
+        best = np.flatnonzero(peak)[np.argsort(-v[peak])][:REFINED]
+        lo += list(x[np.maximum(best - 1, 0)])
+        hi += list(x[np.minimum(best + 1, len(x) - 1)])
+        sign += [s] * len(best)
+    a, b, s = np.array(lo), np.array(hi), np.array(sign)
+    g = (math.sqrt(5) - 1) / 2
+    c, d = b - g * (b - a), a + g * (b - a)
+    fc, fd = s * f(c), s * f(d)
+    for _ in range(GOLDEN_STEPS):
+        left = fc >= fd  # the peak is in [a, d]: d becomes c
+        a, b = np.where(left, a, c), np.where(left, d, b)
+        new = np.where(left, b - g * (b - a), a + g * (b - a))
+        fn = s * f(new)
+        c, d, fc, fd = (
+            np.where(left, new, d),
+            np.where(left, c, new),
+            np.where(left, fn, fd),
+            np.where(left, fc, fn),
+        )
+    found = np.maximum(fc, fd) * s  # the bracket's best, back to Bz
+    return max(y.max(), found[s > 0].max()), min(y.min(), found[s < 0].min())
 
 
 def drift_ppm_per_h(time_s: np.ndarray, bz_T: np.ndarray, start_s: float) -> float:

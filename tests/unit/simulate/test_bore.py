@@ -125,6 +125,20 @@ def test_peak_to_peak_over_the_sphere_matches_the_harmonic_series():
     assert 1e3 < ptp < 1e6  # a real inhomogeneity, not a degenerate case
 
 
+@pytest.mark.parametrize("off", [1.003, 1.03, 1.3])
+def test_the_peak_beside_a_current_just_off_the_sphere_is_not_missed_between_its_angles(off):
+    """A loop ``off`` x R from the centre at 47.3 degrees (between two of the 181 sampled
+    angles) peaks sharply beside it: the samples alone missed 4 % of the peak-to-peak at 1.03.
+    The refined extremes match a dense evaluation (400 001 angles) within 1e-6 of it."""
+    angle = np.radians(47.3)
+    loops = [(off * R * np.sin(angle), ZC + off * R * np.cos(angle), 1000.0), (0.03, -0.01, 500.0)]
+    bz = loops_field(loops)
+    ptp, centre = peak_to_peak_ppm(bz, ZC, R)
+    th = np.linspace(0, np.pi, 400_001)
+    dense = bz(R * np.sin(th), ZC + R * np.cos(th))
+    assert ptp == pytest.approx((dense.max() - dense.min()) / abs(centre) * 1e6, rel=1e-6)
+
+
 def test_drift_of_a_power_law_relaxation():
     """B = B0 (1 + t / tau)^(-1/(n - 1)) sampled at log-spaced times: dB/dt / B at the end is
     -1 / ((n - 1)(tau + t)), in ppm/h, within 0.5% (the fit over the last decade)."""
