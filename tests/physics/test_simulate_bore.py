@@ -20,7 +20,7 @@ from numpy.polynomial import legendre as L
 from scipy.special import ellipe, ellipk
 
 from fluxtrap.simulate import Case, simulate
-from fluxtrap.simulate.bore import ORDER, axis_coefficients
+from fluxtrap.simulate.bore import ORDER, axis_coefficients, summary_lines
 from fluxtrap.units import MU0
 from tests.conftest import EXAMPLES
 from tests.physics.test_simulate_rings import E0, GAUSS_400, JC, power_law_axis_field
@@ -296,8 +296,12 @@ def test_a_bore_narrower_than_the_pairs_elements_is_said_unmeasured(size, under)
     assert "across the bore of stack[0] (radius 0.5 mm)" in acc["note"]
     assert "give [mesh] size at most 0.5 mm" in acc["note"]
     assert abs(res.bore.centre_T - truth) > under * acc["bore"]["centre_error_T"]
+    # the bore's numbers say so too, not printed as measured (summary.json keeps the estimates)
+    assert "the bore of stack[0] (radius 0.5 mm)" in acc["bore"]["not_measured"]
+    lines = summary_lines(res.summary()["bore"], res.summary()["accuracy"]["bore"])
+    assert "±" not in lines[0] and lines[2].startswith("bore errors not measured: ")
     with warnings.catch_warnings():
         warnings.simplefilter("error", AccuracyWarning)
         res = simulate({**case, "mesh": {"size": "0.5 mm"}})
-    assert res.accuracy["reached"]
+    assert res.accuracy["reached"] and "not_measured" not in res.accuracy["bore"]
     assert abs(res.bore.centre_T - truth) < res.accuracy["bore"]["centre_error_T"]

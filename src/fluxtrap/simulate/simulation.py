@@ -1058,6 +1058,13 @@ class Simulation:
                 halved,
                 None if steady is None or half is None else half.bore,
             )
+            if fixed and (parts := unmeasured_layers(case, h)):  # the pair cannot see them
+                accuracy["bore"]["not_measured"] = (
+                    f"the pair's bore estimates leave out the error across "
+                    f"{', '.join(what for what, _ in parts)}, where its coarse run "
+                    f"({2 * h * 1e3:.3g} mm) has at most one element; give [mesh] size at most "
+                    f"{min(size for _, size in parts) * 1e3:.3g} mm"
+                )
         solver = {**fine.solver, "wall_s": round(time.perf_counter() - t_wall, 4)}
         if "past_tc" in solver:
             from fluxtrap.simulate.solver import JC_FLOOR

@@ -568,3 +568,27 @@ def test_the_printed_bore_numbers_have_the_digits_their_errors_leave():
     first, terms = summary_lines(bore)  # stored without estimates
     assert "centre 2.40871 T, 4.371e+04 ppm peak-to-peak, drift -1.23e+04 ppm/h" in first
     assert terms.endswith("z1 1.018, z2 -2.173e+04, z3 12.35")
+
+
+def test_bore_errors_the_run_did_not_measure_are_not_printed_as_measured(tmp_path):
+    """An ``accuracy.bore`` the run says it did not measure (``not_measured``: a fixed pair one
+    element across a layer) was printed as measured, "centre 0.6651612614 ± 0.0000000031 T" for
+    20 rings 1 mm thick at a 1 mm mesh, whose error is 4.8e-6 T: the lines and the figure's
+    title now give the numbers alone, and a third line says why."""
+    import matplotlib.pyplot as plt
+
+    from fluxtrap.simulate.bore import summary_lines
+
+    bore = {"dsv_m": 6e-3, "center_z_m": 0.0, "centre_T": 0.6651612614, "homogeneity_ppm": 75128.4,
+            "drift_ppm_per_h": None, "axial_coefficients": {
+                "z0": {"ppm_at_dsv": 1e6}, "z2": {"ppm_at_dsv": -49085.771}}}  # fmt: skip
+    errors = {"centre_error_T": 3.1e-9, "homogeneity_error_ppm": 0.04,
+              "axial_terms_error_ppm": {"z2": 0.022}}  # fmt: skip
+    said = summary_lines(bore, {**errors, "not_measured": "across stack[0] (thickness 1 mm)"})
+    assert "±" not in " ".join(said)
+    assert said[2] == "bore errors not measured: across stack[0] (thickness 1 mm)"
+    assert "±" in summary_lines(bore, errors)[0] and len(summary_lines(bore, errors)) == 2
+    got = analyse(Bore(2 * R, ZC), loops_field(LOOPS), loops_axis(LOOPS))
+    fig = got.plot(errors={"centre_error_T": 3.1e-9, "not_measured": "across stack[0]"})
+    assert "±" not in fig._suptitle.get_text()
+    plt.close(fig)
