@@ -250,8 +250,21 @@ class Case:
     @property
     def start_size_m(self) -> float:
         """Coarsest conductor element edge (m) of an accuracy-driven run: half the smallest
-        radial width or thickness of a superconducting layer (of any layer if none is)."""
-        return self._smallest_dimension()[0] / 2
+        radial width or thickness of a superconducting layer (of any layer if none is), or with
+        a ``[bore]`` of a superconducting ring's bore diameter (``first_dimension``)."""
+        return self.first_dimension()[0] / 2
+
+    def first_dimension(self) -> tuple[float, str]:
+        """``_smallest_dimension``, or with a ``[bore]`` a superconducting ring's bore diameter
+        (m, "stack[0] bore diameter") where smaller: a pair whose elements are wider than the
+        bore radius measures no error across it (``simulation.unmeasured_layers``), and a ring
+        of bore 1 mm, 5 mm tall, had its first pair at 1.25 mm (0.25 mm now)."""
+        bores = [
+            (2 * x.inner_radius_m, f"stack[{i}] bore diameter")
+            for i, x in enumerate(self.stack)
+            if self.bore and x.inner_radius_m > 0 and x in self.superconducting
+        ]
+        return min([self._smallest_dimension(), *bores])
 
     def _smallest_dimension(self) -> tuple[float, str]:
         """The smallest radial width or thickness (m) of a superconducting layer (of any layer
@@ -519,7 +532,12 @@ class Case:
         parts = thin_parts(self.stack, self.mesh.size_m or self.start_size_m / 2)
         # the whole mesh's estimate, as the plan line says it
         check_element_limit(
-            self.stack, self.mesh, self.start_size_m / 2, (smallest_m, smallest_what), parts
+            self.stack,
+            self.mesh,
+            self.start_size_m / 2,
+            (smallest_m, smallest_what),
+            parts,
+            self.first_dimension(),
         )
         check_bounded(
             parts,

@@ -281,6 +281,7 @@ def check_element_limit(
     first_size_m: float,
     smallest: tuple[float, str],
     parts: Sequence[tuple[str, float, float]] | None = None,
+    first: tuple[float, str] | None = None,
 ) -> None:
     """Refuse (``ValidationError``, with the estimate and what to change) a first mesh of
     ``stack`` (at ``mesh.size``, else ``first_size_m``, m, the accuracy-driven run's first fine
@@ -289,7 +290,9 @@ def check_element_limit(
     states the same count (the check had counted the conductors alone, 69,284 elements of
     0.06 mm, and passed a case the plan then refused at 185,273). ``smallest``: the smallest
     dimension (m) to resolve and what it is ("stack[0] thickness"); ``parts``:
-    ``geometry.thin_parts`` at that size, if already computed."""
+    ``geometry.thin_parts`` at that size, if already computed; ``first``: the dimension and what
+    the first mesh is a quarter of, where not ``smallest`` (``Case.first_dimension``: a ring's
+    bore with a ``[bore]``), and the size advised is half of it."""
     fixed = mesh.size_m > 0
     h = mesh.size_m if fixed else first_size_m
     limit = mesh.max_elements
@@ -298,13 +301,14 @@ def check_element_limit(
     if estimate <= limit:
         return
     dim, what = smallest
+    at_dim, at_what = first or smallest
     key = mesh.size_key
     # without a size the user gave none: say where this one comes from
     at = (
         f"{key}: {h * 1e3:.3g} mm"
         if fixed
-        else f"mesh: the first mesh ({h * 1e3:.3g} mm, a quarter of the {what} of "
-        f"{dim * 1e3:.3g} mm: no mesh.size, refined for solver.accuracy)"
+        else f"mesh: the first mesh ({h * 1e3:.3g} mm, a quarter of the {at_what} of "
+        f"{at_dim * 1e3:.3g} mm: no mesh.size, refined for solver.accuracy)"
     )
     # a part thinner than any mesh size sets the count whatever the size: name it (a 1 um
     # gap between two disks was refused as if their 5 mm width were the cause)
@@ -332,19 +336,19 @@ def check_element_limit(
         )
     elif fixed:
         advice = f"give a coarser {key} or raise the limit"
-    elif (most := mesh_elements(stack, dim / 2)) <= limit:
+    elif (most := mesh_elements(stack, at_dim / 2)) <= limit:
         # a pair's estimate measures the error across the layer up to half of it (its coarse
         # run one element across: ``simulation.unmeasured_layers``); 2x it was advised, where a
         # 0.2 mm disk's estimate was 170x under its error
         advice = (
-            f"raise the limit, or give a mesh.size up to {dim / 2 * 1e3:.3g} mm (about "
+            f"raise the limit, or give a mesh.size up to {at_dim / 2 * 1e3:.3g} mm (about "
             f"{_count(most)} elements there; a fixed pair, not refined)"
         )
     else:
         advice = (
             f"raise the limit, or give a mesh.size up to {coarsest * 1e3:.3g} mm (about "
             f"{_count(fewest)} elements there; a fixed pair, not refined, whose estimate leaves "
-            f"out the error across the {what} above {dim / 2 * 1e3:.3g} mm)"
+            f"out the error across the {at_what} above {at_dim / 2 * 1e3:.3g} mm)"
         )
     raise ValidationError(
         f"{at} needs about {_count(estimate)} elements (conductors and near air, as the plan "

@@ -592,3 +592,48 @@ def test_bore_errors_the_run_did_not_measure_are_not_printed_as_measured(tmp_pat
     fig = got.plot(errors={"centre_error_T": 3.1e-9, "not_measured": "across stack[0]"})
     assert "±" not in fig._suptitle.get_text()
     plt.close(fig)
+
+
+def narrow_bore_case(**extra) -> dict:
+    """A ring of bore 1 mm (r 0.5..10 mm, 5 mm tall), FCM 3 T -> 0 (ring23's c29)."""
+    return {
+        "materials": {"sc": {"n": 35, "e0": "1e-4 V/m", "jc": {"constant": "1e8 A/m^2"}}},
+        "stack": [
+            {"material": "sc", "radius": "10 mm", "inner_radius": "0.5 mm", "thickness": "5 mm"}
+        ],
+        "protocol": [
+            {"step": "set", "field": "3 T", "temperature": "5 K"},
+            {"step": "ramp_field", "to": "0 T", "rate": "0.01 T/s"},
+        ],
+        **extra,
+    }
+
+
+def test_the_first_mesh_of_a_narrow_bore_measures_the_error_across_it():
+    """Refined for [solver] accuracy, the first pair was a quarter of the ring's 5 mm thickness,
+    1.25 mm, wider than the 0.5 mm bore radius: ``unmeasured_layers`` named the bore at the
+    pair's own first mesh. With a [bore] it is now a quarter of the bore diameter (0.25 mm), so
+    the bore is measured; without one the bore's field is not asked for and the start stays."""
+    from fluxtrap.simulate.simulation import unmeasured_layers
+
+    case = Case.from_dict(narrow_bore_case(bore={"dsv": "0.6 mm"}))
+    first = case.start_size_m / 2
+    assert first == pytest.approx(0.25e-3) and unmeasured_layers(case, first) == []
+    assert Case.from_dict(narrow_bore_case()).start_size_m / 2 == pytest.approx(1.25e-3)
+
+
+def test_a_refused_first_mesh_of_a_narrow_bore_advises_a_size_that_measures_it():
+    """Over [mesh] max_elements, the refusal names the bore as what the first mesh is a quarter
+    of and advises the size that measures it (at most the bore radius, 0.5 mm: the advice was
+    the thickness's half, 2.5 mm, where the bore goes unmeasured); that size is accepted, and
+    ``unmeasured_layers`` finds nothing left out at it."""
+    from fluxtrap.simulate.simulation import unmeasured_layers
+
+    table = narrow_bore_case(bore={"dsv": "0.6 mm"}, mesh={"max_elements": 5000})
+    with pytest.raises(
+        ValidationError, match=r"a quarter of the stack\[0\] bore diameter of 1 mm"
+    ) as e:
+        Case.from_dict(table)
+    assert "give a mesh.size up to 0.5 mm" in str(e.value)
+    case = Case.from_dict({**table, "mesh": {"max_elements": 5000, "size": "0.5 mm"}})
+    assert unmeasured_layers(case, case.mesh.size_m) == []
