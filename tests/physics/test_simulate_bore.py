@@ -270,6 +270,7 @@ def test_a_bore_narrower_than_the_pairs_elements_is_said_unmeasured(size, under)
     the size that measures it (0.5 mm, where the estimate covers the error: 2.7e-4 T for
     6.4e-5 T)."""
     from fluxtrap.simulate.simulation import AccuracyWarning
+    from fluxtrap.store.backup import SIMULATION_SUMMARY, _check_shape
 
     ri, ro, t = 0.5e-3, 10e-3, 5e-3
     case = {
@@ -300,6 +301,7 @@ def test_a_bore_narrower_than_the_pairs_elements_is_said_unmeasured(size, under)
     assert "the bore of stack[0] (radius 0.5 mm)" in acc["bore"]["not_measured"]
     lines = summary_lines(res.summary()["bore"], res.summary()["accuracy"]["bore"])
     assert "±" not in lines[0] and lines[2].startswith("bore errors not measured: ")
+    _check_shape(res.summary(), SIMULATION_SUMMARY, set(), "summary.json")  # a backup restores it
     with warnings.catch_warnings():
         warnings.simplefilter("error", AccuracyWarning)
         res = simulate({**case, "mesh": {"size": "0.5 mm"}})

@@ -165,7 +165,7 @@ SIMULATION_SUMMARY = {
     "thermal": {"model": TEXT, "probes": ESTIMATES, TEXTS_KEY: NUMBER_OR_NULL},
     "accuracy": {
         "note": TEXT,
-        "bore": {"axial_terms_error_ppm": VALUES, TEXTS_KEY: NUMBER_OR_NULL},
+        "bore": {"axial_terms_error_ppm": VALUES, "not_measured": TEXT, TEXTS_KEY: NUMBER_OR_NULL},
     },
     "bore": (  # BoreField.to_dict, in m, T and ppm
         {
