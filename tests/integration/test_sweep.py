@@ -187,6 +187,18 @@ def test_a_pure_number_given_in_percent_is_its_fraction(stack_case):
     assert [m.n for m in n.case.materials if m.name != "copper"] == [30.0] * 3
 
 
+def test_a_field_in_kilo_oersted_is_swept_as_the_case_reads_it(stack_case):
+    """The case's set step reads ``field = "20 kOe"`` as mu0 H (2 T), but ``--vary
+    field=20kOe,30kOe`` was refused as 'not a magnetic flux density'."""
+    base = load_case_dict(stack_case)
+    tesla = expand(base, [Axis.parse("field=2T,3T")], base_dir=stack_case.parent)
+    oersted = expand(base, [Axis.parse("field=20kOe,30kOe")], base_dir=stack_case.parent)
+    assert [v.case.protocol[0].field_T for v in oersted] == pytest.approx([2.0, 3.0], rel=1e-12)
+    assert [v.case.protocol[0] for v in oersted] == [v.case.protocol[0] for v in tesla]
+    with pytest.raises(UnitError, match="--vary field: 2 A is not a magnetic flux density"):
+        Axis.parse("field=2A")
+
+
 def test_one_value_of_a_dotted_path_sets_the_accuracy_and_mesh_of_every_variant(stack_case):
     """sweep has no --accuracy or --mesh-size: a one-value axis sets [solver] accuracy or
     [mesh] size for every variant, as a case file or simulate's --mesh-size does."""

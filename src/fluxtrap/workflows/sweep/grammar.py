@@ -163,14 +163,17 @@ class Axis:
 
 
 def check_value(name: str, value: Value, where: str) -> None:
-    """A value of a shortcut in its dimension (a length for ``radius``, ...) and a ``jc_scale``
-    factor > 0, or an error naming ``where``; a dotted path's values are the case's to check."""
+    """A value of a shortcut in its dimension (a length for ``radius``, ..., a ``field`` in T or,
+    read as mu0 H, Oe or A/m) and a ``jc_scale`` factor > 0, or an error naming ``where``; a
+    dotted path's values are the case's to check."""
     if name not in SHORTCUTS:
         return
     dim = SHORTCUTS[name][0]
     target = DIMENSIONS[dim]
     try:
-        Q_(1.0, value.unit or "").to(target or "")
+        one = Q_(1.0, value.unit or "")
+        if not (name == "field" and one.check("[current] / [length]")):  # Oe, kOe: mu0 H
+            one.to(target or "")  # as the case's set step reads it
     except pint.errors.DimensionalityError:
         raise UnitError(
             f"{where}: {value} is not a {dim.replace('_', ' ')} "
