@@ -474,6 +474,31 @@ def test_a_sweep_with_failed_variants_writes_its_outputs_and_exits_1(tmp_path, c
     assert list(table["status"]) == ["failed", "failed"] and (out / "results.json").is_file()
 
 
+def test_invalid_variants_are_said_with_their_indices_before_any_runs(tmp_path, monkeypatch):
+    """A thickness of 0 and one below: the 8 variants were run around and named only at the
+    end, after every valid one had run; now they are said, by index and error, first."""
+    from fluxtrap.workflows.sweep import runner
+
+    class Ran(Exception):
+        pass
+
+    def compute(*args, **kwargs):
+        raise Ran
+
+    monkeypatch.setattr(runner, "_compute", compute)
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY)
+    axes = [Axis.parse("thickness=0mm,3mm,-2mm"), Axis.parse("n=15,20,25,30")]
+    with pytest.warns(UserWarning) as said, pytest.raises(Ran):
+        run_sweep(case, axes, out=tmp_path / "s", progress=False)
+    (text,) = [str(w.message) for w in said]
+    assert text.startswith("8 of 12 variants are not valid cases and will not run")
+    assert "variants 0, 1, 2, 3: ValidationError: stack[0].thickness: must be > 0, got '0.0" in text
+    assert (
+        "variants 8, 9, 10, 11: ValidationError: stack[0].thickness: must be > 0, got '-2" in text
+    )
+
+
 def test_workers_with_a_scheduler_are_refused_not_ignored(tmp_path, capsys):
     case = tmp_path / "tiny.toml"
     case.write_text(TINY)

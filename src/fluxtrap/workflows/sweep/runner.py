@@ -196,6 +196,8 @@ def run_sweep(
     variants = _built(load_case_dict(case), axes, rows, case.parent, progress)
     if not variants:
         raise ValidationError("the sweep has no variants")
+    if invalid := [v for v in variants if v.case is None]:  # said at the end alone, after the runs
+        warnings.warn(invalid_text(invalid, len(variants)), stacklevel=2)
     with claimed(out):  # one sweep at a time in a folder
         cache = Cache(out / "cache")
         cache.check_writable()  # before any run: each result is kept there
@@ -234,6 +236,24 @@ def run_sweep(
         int(table["cached"].sum()),
         int((table["status"] != "done").sum()),
         tuple(files),
+    )
+
+
+def invalid_text(invalid: Sequence[Variant], total: int, most: int = 8) -> str:
+    """What the sweep says of its ``invalid`` variants (of ``total``) before any runs: their
+    indices, grouped by their error (at most ``most`` groups)."""
+    groups: dict[str, list[int]] = {}
+    for v in invalid:
+        groups.setdefault(v.error, []).append(v.index)
+    said = [
+        f"variant{'s' * (len(ix) > 1)} {', '.join(map(str, ix))}: {error}"
+        for error, ix in list(groups.items())[:most]
+    ]
+    if len(groups) > most:
+        said.append(f"and {len(groups) - most} other errors")
+    return (
+        f"{len(invalid)} of {total} variants are not valid cases and will not run (failed rows in "
+        f"results.csv): {'; '.join(said)}"
     )
 
 
