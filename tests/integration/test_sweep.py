@@ -1272,3 +1272,52 @@ def test_a_local_cluster_says_nothing_of_a_busy_port_8787(tmp_path):
     assert not [w for w in said if "already in use" in str(w.message)], [
         str(w.message) for w in said
     ]
+
+
+def test_a_cluster_whose_last_worker_dies_is_said_at_once_with_the_runs_left(monkeypatch):
+    """A worker killed mid-sweep: the sweep said nothing until its runs failed, NO_WORKERS_S
+    (10 min) later; now it warns as soon as the cluster has no worker, naming the runs left."""
+    import distributed
+
+    from fluxtrap.workflows.sweep import runner
+
+    class Pending:  # as_completed of futures that never finish
+        def __init__(self, futures):
+            pass
+
+        def is_empty(self):
+            return False
+
+        def next_batch(self, block):
+            return []
+
+    class Client:  # one worker at first, then none
+        def __init__(self):
+            self.asked = 0
+
+        def nthreads(self):
+            self.asked += 1
+            return {"tcp://w:1": 1} if self.asked <= 2 else {}
+
+        def cancel(self, futures):
+            pass
+
+    class Future:
+        def done(self):
+            return False
+
+    monkeypatch.setattr(distributed, "as_completed", Pending)
+    monkeypatch.setattr(runner, "NO_WORKERS_S", 2.0)
+    futures = {Future(): 1e-3, Future(): 1e-2}
+    client = Client()
+    with pytest.warns(UserWarning) as said:
+        ends = runner.finished(client, futures, "tcp://head:8786")  # named by str
+        lost = [why for _, why in ends]
+    assert len(said) == 1 and str(said[0].message) == (
+        "the Dask cluster at tcp://head:8786 has no worker left (they died or were stopped): "
+        "the 2 runs not finished (0.001, 0.01) wait for one, and fail if none has "
+        "joined within 2 s"
+    )
+    assert len(lost) == 2 and all(
+        why.startswith("no Dask worker at tcp://head:8786") for why in lost
+    )

@@ -51,7 +51,8 @@ def scan_on_dask(
             ): rate
             for rate in rates
         }
-        for future, workerless in finished(client, futures, scheduler or "the local cluster"):
+        where = scheduler or "the local cluster"
+        for future, workerless in finished(client, futures, where, lambda r: f"{r:g} T/s"):
             try:
                 if workerless:
                     raise FluxtrapError(workerless)

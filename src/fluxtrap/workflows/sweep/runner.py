@@ -456,7 +456,8 @@ def _compute(
                 ): v
                 for v in todo
             }
-            for future, workerless in finished(client, futures, scheduler or "the local cluster"):
+            where = scheduler or "the local cluster"
+            for future, workerless in finished(client, futures, where, Variant.name):
                 v = futures[future]
                 try:
                     if workerless:
@@ -481,15 +482,20 @@ def _compute(
     return records
 
 
-def finished(client: Any, futures: Sequence[Any], where: str) -> Iterator[tuple[Any, str]]:
+def finished(
+    client: Any, futures: Mapping[Any, Any], where: str, named: Any = str
+) -> Iterator[tuple[Any, str]]:
     """Each of ``futures`` as it finishes, with ""; once the cluster at ``where`` has had no
     worker for ``NO_WORKERS_S``, each one left, with why it is not run (cancelled): a scheduler
-    whose only worker died kept the runs waiting, without a word, for ever."""
+    whose only worker died kept the runs waiting, without a word, for ever. When its last worker
+    goes, the runs left (``named(futures[f])``) are warned of at once: the sweep was silent
+    until they failed, 10 min later."""
     from distributed import as_completed
 
     pending = as_completed(futures)
     left = set(futures)
     seen = checked = time.monotonic()  # the last time a worker was seen, and asked for
+    said = not client.nthreads()  # none from the start: the client has said so
     while not pending.is_empty():
         batch = pending.next_batch(block=False)
         for future in batch:
@@ -501,7 +507,16 @@ def finished(client: Any, futures: Sequence[Any], where: str) -> Iterator[tuple[
         elif now - checked >= 1.0:
             checked = now
             if client.nthreads():
-                seen = now
+                seen, said = now, False
+            elif not said:
+                said = True
+                waiting = [named(futures[f]) for f in futures if f in left]
+                warnings.warn(
+                    f"the Dask cluster at {where} has no worker left (they died or were "
+                    f"stopped): the {len(waiting)} runs not finished ({', '.join(waiting)}) wait "
+                    f"for one, and fail if none has joined within {NO_WORKERS_S:g} s",
+                    stacklevel=2,
+                )
         if now - seen >= NO_WORKERS_S:
             lost = {f for f in left if not f.done()}  # done: cancelled ones are too
             client.cancel(list(lost))
