@@ -1046,6 +1046,41 @@ def test_the_trapped_field_plot_draws_each_estimated_error(tmp_path, monkeypatch
     assert "error" in fig.axes[0].get_ylabel()
 
 
+def test_failed_variants_are_marked_on_the_plot_and_log_spaced_rates_on_a_log_axis(
+    tmp_path, monkeypatch
+):
+    """Ramp rates 1e-3 ... 1 T/s, two of six variants failed: the failed ones were left out of
+    trapped_<probe>.png without a mark (as if never swept), and the rates sat on a linear axis
+    (three of four at its left edge)."""
+    import matplotlib.figure
+
+    table = pd.DataFrame(
+        {
+            "protocol.1.rate_T_per_s": [1e-3, 1e-2, 1e-1, 1.0] * 2,
+            "n": [15] * 4 + [30] * 4,
+            "top_final_T": [0.30, 0.31, np.nan, 0.33, 0.35, 0.36, 0.37, np.nan],
+            "top_final_error_T": [0.001, 0.001, np.nan, 0.002, 0.001, 0.001, 0.001, np.nan],
+        }
+    )
+    drawn = []
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda fig, *a, **k: drawn.append(fig))
+    plot_sweep(table, {"protocol.1.rate": "T/s", "n": ""}, tmp_path)
+    (fig,) = drawn
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    (marks,) = [line for line in ax.lines if line.get_marker() == "x"]
+    assert list(marks.get_xdata()) == [0.1, 1.0]
+    labels = [t.get_text() for t in ax.get_legend().texts]
+    assert "2 of 8 without a value (failed: results.csv)" in labels and "n = 30" in labels
+    drawn.clear()
+    plot_sweep(table.assign(n=15).iloc[[0, 1, 3]], {"protocol.1.rate": "T/s", "n": ""}, tmp_path)
+    assert drawn[0].axes[0].get_xscale() == "log" and drawn[0].axes[0].get_legend() is None
+    drawn.clear()
+    linear = table.assign(**{"protocol.1.rate_T_per_s": [1.0, 2.0, 3.0, 4.0] * 2})
+    plot_sweep(linear, {"protocol.1.rate": "T/s", "n": ""}, tmp_path)
+    assert drawn[0].axes[0].get_xscale() == "linear"
+
+
 def test_a_cache_folder_that_cannot_be_written_is_refused_before_any_run(tmp_path):
     """A file where ``OUT/cache`` should be was a NotADirectoryError traceback (and a cache that
     could not be written failed at the first finished variant, losing it): refused, naming the

@@ -19,6 +19,7 @@ from fluxtrap.workflows.sweep.grammar import SHORTCUTS, Axis, Value, column_name
 from fluxtrap.workflows.sweep.variants import Variant
 
 SWEEP_OUTPUTS = ("results.csv", "results.json", "trapped_*.png", "bore.png")
+LOG_SPAN = 30.0  # a swept parameter whose largest value exceeds this times its least: log axis
 
 
 @dataclass(frozen=True)
@@ -140,12 +141,19 @@ def write_results(
     return [out / "results.csv", out / "results.json", *(out / p.name for p in plots)]
 
 
+def _log_spaced(values: pd.Series) -> bool:
+    """Whether ``values`` are positive and span more than ``LOG_SPAN`` x (1e-3 ... 1 T/s: on a
+    linear axis all but the last sat at its left edge)."""
+    return bool((values > 0).all() and values.max() > LOG_SPAN * values.min())
+
+
 def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list[Path]:
     """``trapped_<probe>.png``: final probe field (T) ± its estimated discretization error
     against the first swept parameter (of ``units``, name -> unit), one line per combination of
     the others, and ``bore.png`` (centre field and homogeneity ± theirs) when the case has a
     ``[bore]``;
-    failed variants leave gaps. Nothing when no parameter varies."""
+    failed variants leave gaps, each marked by a red x on the x axis; a parameter of positive
+    values spanning over ``LOG_SPAN`` x on a log axis. Nothing when no parameter varies."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -212,10 +220,19 @@ def plot_sweep(table: pd.DataFrame, units: Mapping[str, str], out: Path) -> list
                 )
                 yerr = part.get(error)  # the estimated error (None: not in the table)
                 ax.errorbar(part[x], part[y], yerr=yerr, fmt="o-", capsize=3, label=label or None)
+            failed = table[table[y].isna()]  # no value: marked on the x axis, not left out unsaid
+            if len(failed):
+                ax.plot(
+                    failed[x], [0] * len(failed), "x", color="red", clip_on=False,
+                    transform=ax.get_xaxis_transform(),
+                    label=f"{len(failed)} of {len(table)} without a value (failed: results.csv)",
+                )  # fmt: skip
+            if _log_spaced(table[x]):
+                ax.set_xscale("log")
             ax.set_xlabel(f"{xname} ({xunit})" if xunit else xname)
             ax.set(ylabel=ylabel, title=title)
             ax.grid(alpha=0.3)
-            if groups:
+            if groups or len(failed):
                 ax.legend(fontsize="small")
         path = out / name
         fig.savefig(path, dpi=120)
