@@ -137,6 +137,20 @@ def test_axes_are_ranges_or_lists_in_one_unit():
     assert Axis.parse("radius=10mm:1cm:1").values == (Value(10.0, "mm"),)
 
 
+def test_a_log_range_gives_values_evenly_spaced_in_log():
+    """Ramp rates 1e-3 ... 1 T/s took a typed list: START:STOP:NUM had no log spacing."""
+    rate = Axis.parse("protocol.1.rate=1e-3T/s:1T/s:4:log")
+    assert rate.values == tuple(Value(x, "T/s") for x in (0.001, 0.01, 0.1, 1.0))
+    assert [v.magnitude for v in Axis.parse("n=100:10:3:LOG").values] == pytest.approx(
+        [100, 31.6227766017, 10], rel=1e-11
+    )
+    for text in ("jc_scale=0:1:3:log", "field=-1T:1T:3:log"):
+        with pytest.raises(ValidationError, match="a log range needs START and STOP of one sign"):
+            Axis.parse(text)
+    with pytest.raises(ValidationError, match=r"or START:STOP:NUM:log"):
+        Axis.parse("radius=1mm:9mm:3:lin")
+
+
 def test_shortcuts_change_what_they_say(stack_case):
     base = load_case_dict(stack_case)
     (ref,) = expand(base, [Axis.parse("radius=15mm")], base_dir=stack_case.parent)

@@ -81,7 +81,8 @@ def sweep(
         list[str] | None,
         typer.Option(
             "--vary",
-            help="NAME=START:STOP:NUM or NAME=V1,V2,...; repeat for a cartesian product. "
+            help="NAME=START:STOP:NUM, NAME=START:STOP:NUM:log (evenly spaced in log) or "
+            "NAME=V1,V2,...; repeat for a cartesian product. "
             "NAME: radius, inner_radius, thickness, spacer_thickness, temperature, field, n, "
             "jc_scale or a dotted path "
             "(materials.bulk1.n, stack.0.radius, mesh.size; one value sets it for every "

@@ -83,7 +83,8 @@ class Axis:
 
     @classmethod
     def parse(cls, text: str) -> Axis:
-        """Read ``NAME=START:STOP:NUM`` (NUM evenly spaced values) or ``NAME=V1,V2,...``.
+        """Read ``NAME=START:STOP:NUM`` (NUM evenly spaced values), ``NAME=START:STOP:NUM:log``
+        (NUM values evenly spaced in log: START, STOP of one sign, not 0) or ``NAME=V1,V2,...``.
 
         >>> Axis.parse("radius=10mm:40mm:7").values[1]
         Value(15 mm)
@@ -97,8 +98,12 @@ class Axis:
             )
         if ":" in spec:
             parts = spec.split(":")
-            if len(parts) != 3:
-                raise ValidationError(f"{where}: a range is START:STOP:NUM, e.g. 10mm:40mm:7")
+            log = len(parts) == 4 and parts[3].strip().lower() == "log"
+            if len(parts) != 3 and not log:
+                raise ValidationError(
+                    f"{where}: a range is START:STOP:NUM, e.g. 10mm:40mm:7, or START:STOP:NUM:log "
+                    "(evenly spaced in log), e.g. 1e-3T/s:1T/s:4:log"
+                )
             start = Value.parse(parts[0], where)
             stop = Value.parse(parts[1], where).to(start.unit, where)
             try:
@@ -121,9 +126,14 @@ class Axis:
                     f"{where}: START and STOP are both {start}, so the {num} values would be one; "
                     f"give another STOP, or NAME={start} for one value"
                 )
+            if log and not start.magnitude * stop.magnitude > 0:
+                raise ValidationError(
+                    f"{where}: a log range needs START and STOP of one sign, not 0, got {start} "
+                    f"and {stop}"
+                )
+            spaced = np.geomspace if log else np.linspace
             values = [
-                Value(_round(x), start.unit)
-                for x in np.linspace(start.magnitude, stop.magnitude, num)
+                Value(_round(x), start.unit) for x in spaced(start.magnitude, stop.magnitude, num)
             ]
         else:
             texts = [s for s in spec.split(",") if s.strip()]
