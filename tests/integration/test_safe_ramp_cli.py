@@ -212,6 +212,28 @@ def test_the_jump_rise_is_a_temperature_difference(capsys, tmp_path, monkeypatch
     assert "jump threshold 5 K" in " ".join(stdout.split())
 
 
+def test_rates_in_kilo_oersted_per_minute_are_scanned_as_the_case_reads_them(
+    capsys, tmp_path, monkeypatch
+):
+    """The case's ramp rate reads "1 kOe/min" as mu0 dH/dt (0.1 T/min), but --from "1 kOe/min"
+    was refused as 'not a field rate'."""
+    import fluxtrap.simulate.stability as stability
+
+    seen = []
+
+    def record(case, rate_T_s, *args, **kwargs):
+        seen.append(rate_T_s)
+        return stability.RampRun(rate_T_s, 1.0, False, 0.0, {}, 0.0, None)
+
+    monkeypatch.setattr(stability, "ramp_run", record)
+    code, _, err = cli(
+        capsys, "safe-ramp", str(write(tmp_path)), "--from", "1 kOe/min", "--to", "60 T/h",
+        "--count", "2", "--mesh-size", "2 mm", "--out", str(tmp_path / "scan"), "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    assert seen == pytest.approx([0.1 / 60, 60 / 3600], rel=1e-12)
+
+
 def test_a_protocol_that_changes_the_temperature_is_refused(capsys, tmp_path):
     """Start at 20 K and cool to 5 K before the ramp: the rise was measured from 20 K, so the
     1e4 T/h run (5.7 K over the 5 K it ramped at) showed a rise of 0 and a jump was hidden."""

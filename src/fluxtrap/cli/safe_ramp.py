@@ -107,7 +107,7 @@ def safe_ramp_command(
     from fluxtrap.simulate.stability import MAX_RATES, scan_ramp_rates
     from fluxtrap.units import parse
 
-    lo = parse(rate_from, "field_rate", "--from")
+    lo = _rate(rate_from, "--from")
     if count == 1 and rate_to is not None:  # it scanned --from alone, --to unsaid ignored
         raise ValidationError(
             f"safe-ramp: --count 1 scans --from alone ({rate_from}), so --to {rate_to} would be "
@@ -115,7 +115,7 @@ def safe_ramp_command(
         )
     if rate_to is None:  # "" is refused, not the default
         rate_to = rate_from if count == 1 else DEFAULT_TO
-    hi = parse(rate_to, "field_rate", "--to")
+    hi = _rate(rate_to, "--to")
     if count > 1 and lo == hi:  # the count rates were that one, scanned once
         raise ValidationError(
             f"safe-ramp: --from and --to are both {rate_from}, so the {count} rates would be one: "
@@ -198,6 +198,14 @@ def safe_ramp_command(
             err=True,
         )
         raise typer.Exit(code=1)
+
+
+def _rate(text: str, option: str) -> float:
+    """The field rate ``text`` of ``option`` in T/s, an H rate (Oe/s, kOe/min) as mu0 dH/dt, as
+    the case's ramp_field rate reads it: "1 kOe/min" was refused as not a field rate."""
+    from fluxtrap.simulate.casefile import quantity
+
+    return quantity({option: text}, option, "field_rate", "", h_field=True)
 
 
 def register(app: typer.Typer) -> None:
