@@ -511,6 +511,11 @@ def test_invalid_variants_are_said_with_their_indices_before_any_runs(tmp_path, 
     assert (
         "variants 8, 9, 10, 11: ValidationError: stack[0].thickness: must be > 0, got '-2" in text
     )
+    axes = [Axis.parse("thickness=0mm,3mm"), Axis.parse("n=10:40:12")]  # 8 indices a group
+    with pytest.warns(UserWarning) as said, pytest.raises(Ran):
+        run_sweep(case, axes, out=tmp_path / "s", progress=False)
+    (text,) = [str(w.message) for w in said]
+    assert "variants 0, 1, 2, 3, 4, 5, 6, 7, ... (12 in all): ValidationError" in text
 
 
 def test_workers_with_a_scheduler_are_refused_not_ignored(tmp_path, capsys):

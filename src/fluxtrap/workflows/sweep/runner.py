@@ -241,12 +241,13 @@ def run_sweep(
 
 def invalid_text(invalid: Sequence[Variant], total: int, most: int = 8) -> str:
     """What the sweep says of its ``invalid`` variants (of ``total``) before any runs: their
-    indices, grouped by their error (at most ``most`` groups)."""
+    indices, grouped by their error (at most ``most`` groups of ``most`` indices each)."""
     groups: dict[str, list[int]] = {}
     for v in invalid:
         groups.setdefault(v.error, []).append(v.index)
     said = [
-        f"variant{'s' * (len(ix) > 1)} {', '.join(map(str, ix))}: {error}"
+        f"variant{'s' * (len(ix) > 1)} {', '.join(map(str, ix[:most]))}"
+        f"{f', ... ({len(ix)} in all)' if len(ix) > most else ''}: {error}"
         for error, ix in list(groups.items())[:most]
     ]
     if len(groups) > most:
