@@ -518,6 +518,20 @@ def test_invalid_variants_are_said_with_their_indices_before_any_runs(tmp_path, 
     assert "variants 0, 1, 2, 3, 4, 5, 6, 7, ... (12 in all): ValidationError" in text
 
 
+def test_many_failed_variants_are_printed_twenty_then_counted(tmp_path, capsys):
+    """30 variants above Tc printed 30 lines (10 000 would have been 10 000); now the first 20
+    and a count of the rest."""
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY)
+    out = tmp_path / "sweep"
+    argv = ["sweep", str(case), "--vary", "temperature=40K:69K:30", "--out", str(out), "--quiet"]
+    assert run(argv) == 1
+    printed = capsys.readouterr().out
+    assert printed.count(" failed: ValidationError") == 20
+    assert "variant 19 (temperature=59 K) failed: " in printed and "variant 20 " not in printed
+    assert f"... and 10 more failed variants (the error column of {out / 'results.csv'})" in printed
+
+
 def test_workers_with_a_scheduler_are_refused_not_ignored(tmp_path, capsys):
     case = tmp_path / "tiny.toml"
     case.write_text(TINY)

@@ -60,6 +60,9 @@ MemoryOption = Annotated[
 ]
 
 
+SHOWN_FAILURES = 20  # failed variants printed one a line; the rest are counted
+
+
 def register(app: typer.Typer) -> None:
     app.command("sweep", short_help="Run the variants of a case on Dask (done ones cached).")(sweep)
 
@@ -165,12 +168,21 @@ def sweep(
         swept = len(swept_units(axes, rows))
         console.print(_table(result.table, swept), soft_wrap=True, highlight=False)
     units = swept_units(axes, rows)
-    for i, row in result.table[result.table["status"] != "done"].iterrows():
+    failed = result.table[result.table["status"] != "done"]
+    for i, row in failed.head(SHOWN_FAILURES).iterrows():
         # with its swept values: under --quiet "variant 3 failed" was all that named it
         name = f"variant {i} ({', '.join(_value(row, k, u) for k, u in units.items())})"
         said = str(row["error"]).startswith(f"{name}: ")  # a run stopped by a limit says so
         text = row["error"] if said else f"{name} failed: {row['error']}"
         console.print(text, style="red", highlight=False, markup=False)
+    if len(failed) > SHOWN_FAILURES:  # 10 000 failed variants were 10 000 lines
+        console.print(
+            f"... and {len(failed) - SHOWN_FAILURES} more failed variants (the error column of "
+            f"{out / 'results.csv'})",
+            style="red",
+            highlight=False,
+            markup=False,
+        )
     table = result.table
     if "accuracy_reached" in table:
         missed = table[(table["status"] == "done") & (table["accuracy_reached"] == False)]  # noqa: E712
