@@ -1311,6 +1311,7 @@ def test_a_sweep_whose_cluster_has_no_worker_ends_its_waiting_runs_as_failed(tmp
         )
         .all()
     )
+    assert result.computed == 0  # "2 computed": none ran
     assert not list((out / "cache").glob("*.json"))
 
 

@@ -25,7 +25,8 @@ LOG_SPAN = 30.0  # a swept parameter whose largest value exceeds this times its 
 @dataclass(frozen=True)
 class SweepResult:
     """A finished sweep: the ``table`` (one row per variant, as in ``results.csv``), how many
-    variants were ``computed`` now, read from the cache, and ``failed``; ``files`` written."""
+    variants were ``computed`` now (run, if stopped by a limit; not those the cluster lost),
+    read from the cache, and ``failed``; ``files`` written."""
 
     table: pd.DataFrame = field(repr=False)
     computed: int

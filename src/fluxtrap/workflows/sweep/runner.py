@@ -232,7 +232,7 @@ def run_sweep(
         files = write_results(table, out, case, axes, rows)
     return SweepResult(
         table,
-        len(todo),
+        sum(math.isfinite(records[k].get("wall_s", math.nan)) for k in todo),  # lost: not run
         int(table["cached"].sum()),
         int((table["status"] != "done").sum()),
         tuple(files),
