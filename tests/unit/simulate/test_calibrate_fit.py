@@ -1468,3 +1468,34 @@ def test_an_applied_column_without_its_origin_is_refused_before_any_run():
         with pytest.raises(AnalysisError, match=message):
             calibrate(Case.from_dict(case_dict()), series, "sc.n", scan=0, runner=run)
         assert run.batches == []
+
+
+def test_a_series_magnetised_the_other_way_is_refused_before_any_run():
+    """A series whose applied field ramps -1 T -> 0 (and traps the opposite field) against a
+    case ramping 1 T -> 0: its 2 T rms misfit was fitted with the parameters driven to their
+    bounds (a 2 mm ring: n 5 and Jc x0.2, 18 simulations) and the warnings pointed at the probe's
+    height and offset. Refused before any run, naming the series, a point and the protocol's
+    field there; the case given the series' sign takes it."""
+    t = TIME[::2]
+    applied = -np.clip(1 - t / T_RAMP, 0, 1)
+    flipped = Series("minus.csv (B_T)", t, -linear_model(0.0, 0.0, 8.5e-3, t), "top",
+                     applied_T=applied)  # fmt: skip
+    run = runner_of(linear_model)
+    with pytest.raises(
+        AnalysisError,
+        match=r"^minus.csv \(B_T\): its applied field runs opposite to the simulation's: -1 T "
+        r"at t = 0 s on its clock, where the case's protocol has 1 T: magnetised the other way",
+    ):
+        calibrate(Case.from_dict(case_dict()), flipped, "sc.jc_scale", scan=0, runner=run)
+    assert run.batches == []
+    other_way = case_dict()
+    other_way["protocol"][0]["field"] = "-1 T"
+    assert check_request([Case.from_dict(other_way)], [flipped], "sc.jc_scale")
+    # the part after an overshoot past 0 runs along its protocol: not refused
+    overshoot = case_dict()
+    overshoot["protocol"][1:2] = [{"step": "ramp_field", "to": "-0.5 T", "rate": "0.01 T/s"},
+                                  {"step": "ramp_field", "to": "0 T", "rate": "0.01 T/s"}]  # fmt: skip
+    late = np.linspace(160.0, 2000.0, 40)  # on the case's clock: -0.1 T at 160 s, 0 from 200 s
+    tail = Series("tail.csv (B_T)", late, np.ones_like(late), "top",
+                  applied_T=np.minimum(-0.5 + (late - 150) / 100, 0))  # fmt: skip
+    assert check_request([Case.from_dict(overshoot)], [tail], "sc.jc_scale")

@@ -69,7 +69,7 @@ from fluxtrap.simulate.calibrate.series import (
     simulated_at,
     simulated_span,
 )
-from fluxtrap.simulate.protocol import largest_field, states
+from fluxtrap.simulate.protocol import largest_field, states, step_durations
 
 FIT_CHI2 = 4.0  # reduced chi^2 above which a series is "not fitted": rms residual > 2 sigma
 UNIT_RATIO = 20.0  # measured / model field (rms) beyond which a misfit names the unit
@@ -1192,7 +1192,9 @@ def _points_inside(s: Series, case: Case) -> int:
     than 3 (a wrong origin, a time in the wrong unit) are refused before anything runs, naming
     the first point outside and both spans, as is an applied_T column without its origin
     (``check_applied``; ``align`` found both after the start case's run)."""
-    check_applied(s, states(case.protocol)[-1][0])  # align found these after the start case
+    ends = np.cumsum([0.0, *step_durations(case.protocol)])  # the protocol's step ends (s)
+    fields = np.array([b for b, _ in states(case.protocol)])
+    check_applied(s, ends, fields)  # align found these after the start case
     span = simulated_span(case.protocol)
     inside = inside_span(s, span)
     if inside.sum() >= 3:

@@ -270,13 +270,16 @@ def check_magnitude(series: Series, largest_T: float) -> None:
             )
 
 
-def check_applied(series: Series, final_T: float) -> None:
+def check_applied(series: Series, sim_time_s: np.ndarray, sim_applied_T: np.ndarray) -> None:
     """Refuse (``AnalysisError``) a series whose ``applied_T`` column lacks its origin, the
     ramp's end: at its final value from the start, or ending off the simulation's final applied
-    field ``final_T`` (T; known from the protocol before any run). No column: nothing to check."""
+    field; or whose ramp runs opposite to the simulation's (magnetised the other way). The
+    simulation's applied field ``(m,)`` (T) at ``sim_time_s`` (s): its probes table, or the
+    protocol's step ends, known before any run. No column: nothing to check."""
     if series.applied_T is None:
         return
     a, tol = series.applied_T, readback_tolerance(series.time_s, series.applied_T)
+    final_T = float(sim_applied_T[-1])
     if series.origin <= series.time_s.min():  # at the final value from the start
         raise AnalysisError(
             f"{series.name}: its applied_T column stays at {a[-1]:.4g} T, so the ramp's end "
@@ -288,13 +291,26 @@ def check_applied(series: Series, final_T: float) -> None:
             f"{final_T:.4g} T: the series stops before the ramp's end (its origin); leave "
             "the applied_T column out and give the origin (--origin)"
         )
+    # the ramp, on the simulation's clock: a field of the other sign fitted to the bounds
+    sim_origin = relaxation_origin(sim_time_s, sim_applied_T)
+    t = series.time_s - series.origin + sim_origin
+    ramp = (t >= sim_time_s[0]) & (t < sim_origin) & (np.abs(a - final_T) > tol)
+    sim = np.interp(t[ramp], sim_time_s, sim_applied_T) - final_T
+    if ramp.any() and (a[ramp] - final_T) @ sim < 0:
+        k = int(np.argmax(np.abs(a[ramp] - final_T)))
+        raise AnalysisError(
+            f"{series.name}: its applied field runs opposite to the simulation's: "
+            f"{a[ramp][k]:.4g} T at t = {series.time_s[ramp][k]:.6g} s on its clock, where the "
+            f"case's protocol has {sim[k] + final_T:.4g} T: magnetised the other way? Give "
+            "the case's protocol fields the series' sign"
+        )
 
 
 def align(series: Series, probes: pd.DataFrame) -> Alignment:
     """Put ``series`` on the clock of a simulated probes table (probes.csv columns)."""
     ts, _, applied, _ = simulated_trace(probes, series.probe)
     origin = series.origin
-    check_applied(series, float(applied[-1]))
+    check_applied(series, ts, applied)
     sim_origin = relaxation_origin(ts, applied)
     shift = sim_origin - origin
     t = series.time_s + shift
