@@ -52,6 +52,10 @@ class ClockWarning(UserWarning):
     """The measured applied field ramps at a rate a time unit's factor off the simulation's."""
 
 
+class SignWarning(UserWarning):
+    """The measured field lies nearer minus the simulated trace than the trace itself."""
+
+
 @dataclass(frozen=True, eq=False)
 class Comparison:
     """Measured against simulated B(t) on t = time since the applied field reached its final value.
@@ -267,6 +271,16 @@ def compare(
     diff = b_meas - b_sim
     scale = float(np.mean(np.abs(b_meas)))
     rms, mx = float(np.sqrt(np.mean(diff**2))), float(np.max(np.abs(diff)))
+    if b_meas @ b_sim < 0:  # nearer -simulated: 200 % rms off with no word why
+        flipped = float(np.sqrt(np.mean((b_meas + b_sim) ** 2)))
+        warnings.warn(
+            f"{source}: the measured field has the other sign than the simulated "
+            f"{probe or 'probe'}'s ({rms:.3g} T rms apart, {flipped:.3g} T with its sign "
+            "flipped): magnetised the other way, or a Hall probe mounted upside down? Give the "
+            "case's protocol fields the series' sign",
+            SignWarning,
+            stacklevel=2,
+        )
     fit_m = fit_creep(t, b_meas, origin_s=0.0, source=source, column="measured")
     fit_s = fit_creep(t, b_sim, origin_s=0.0, source=f"{probe or 'simulation'}", column="simulated")
     t_end = float(t[-1])

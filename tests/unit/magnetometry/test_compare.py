@@ -3,6 +3,7 @@ and creep fits, on series drawn from a known law B = a - b ln t."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -363,3 +364,24 @@ def test_series_given_as_pint_quantities_are_converted_not_stripped():
     )
     with pytest.raises(UnitError, match="compare measured_T: .* not convertible to T"):
         run(time, Q_(field, "A/m"), applied)
+
+
+def test_a_series_of_the_other_sign_is_named():
+    """A magnet magnetised the other way (or a probe upside down) was compared 200 % rms off with
+    only 'measured / simulated -1'; a SignWarning now gives both rms: apart (1.46 T here) and
+    with its sign flipped (the noise, 1 mT within 20 %). The series of its own sign says nothing."""
+    time, field, applied = measured(noise_T=1e-3)
+    with pytest.warns(
+        UserWarning, match=r"^m.csv: the measured field has the other sign than the simulated "
+        r"surface's \(1.\d+ T rms apart, 0.00\d+ T with its sign flipped\): magnetised the other"
+    ) as seen:  # fmt: skip
+        c = run(time, -field, -applied, source="m.csv")
+    said = [w for w in seen if "other sign" in str(w.message)]
+    assert type(said[0].message).__name__ == "SignWarning"
+    flipped = float(re.search(r"apart, ([\d.e-]+) T", str(said[0].message)).group(1))
+    assert flipped == pytest.approx(1e-3, rel=0.2)
+    assert c.rms_T == pytest.approx(1.46, abs=0.01)
+    with warnings.catch_warnings(record=True) as same:
+        warnings.simplefilter("always")
+        run(time, field, applied)
+    assert not [w for w in same if "other sign" in str(w.message)]
