@@ -1499,3 +1499,23 @@ def test_a_series_magnetised_the_other_way_is_refused_before_any_run():
     tail = Series("tail.csv (B_T)", late, np.ones_like(late), "top",
                   applied_T=np.minimum(-0.5 + (late - 150) / 100, 0))  # fmt: skip
     assert check_request([Case.from_dict(overshoot)], [tail], "sc.jc_scale")
+
+
+def test_a_series_of_the_other_sign_without_applied_field_is_named_in_its_misfit():
+    """A Hall probe mounted upside down (no applied_T column to check before any run) drove a
+    2 mm ring to n 5 and Jc x0.2, both bounds, its misfit naming the probe's height and offset
+    only. The misfit now says the series lies nearer minus the model, with that rms (under the
+    rms apart); the series of its own sign fits and says nothing of a sign."""
+    truth = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
+    flipped = Series("upside.csv (B_T)", truth.time_s, -truth.field_T, "top", origin_s=T_RAMP)
+    cal = calibrate(Case.from_dict(case_dict()), flipped, "sc.jc_scale", scan=0, profile=False,
+                    runner=runner_of(linear_model))  # fmt: skip
+    said = [w for w in cal.warnings if "nearer minus the model" in w]
+    assert len(said) == 1 and said[0].startswith("upside.csv (B_T): the model does not fit")
+    apart = float(re.search(r"residual rms ([\d.e-]+) T", said[0]).group(1))
+    flipped_rms = float(re.search(r"nearer minus the model \(([\d.e-]+) T rms", said[0]).group(1))
+    assert flipped_rms < apart  # 1.34 T against 1.73 T: the model sits at its Jc bound
+    same = Series("same.csv (B_T)", truth.time_s, truth.field_T, "top", origin_s=T_RAMP)
+    cal = calibrate(Case.from_dict(case_dict()), same, "sc.jc_scale", scan=0, profile=False,
+                    runner=runner_of(linear_model))  # fmt: skip
+    assert not [w for w in cal.warnings if "nearer minus" in w]

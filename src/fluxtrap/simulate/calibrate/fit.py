@@ -1307,6 +1307,13 @@ def _series_fits(
                 f"{math.sqrt(chi2_red):.3g} x its noise {fit.noise_T:.2g} T (reduced chi^2 "
                 f"{chi2_red:.3g} > {FIT_CHI2:g}); its parameters are not to be trusted"
                 + (
+                    f"; it lies nearer minus the model ({np.sqrt(np.mean((b + m[k]) ** 2)):.3g} T "
+                    "rms with its sign flipped): magnetised the other way, or a Hall probe "
+                    "mounted upside down? Give the case's protocol fields the series' sign"
+                    if b @ m[k] < 0
+                    else ""
+                )
+                + (
                     f"; the measured field is {scale:.3g} x the model's (rms): a unit mix-up? "
                     "(the column name gives the unit: B_T is tesla, 'B (mT)' millitesla, "
                     "'B (G)' gauss)"
