@@ -446,19 +446,22 @@ def test_a_field_in_the_wrong_unit_is_named_in_the_misfit():
 
 def test_a_time_in_the_wrong_unit_is_named_in_the_misfit():
     """A series logged in minutes read as seconds did not fit with no word on why (the field's
-    unit is named); now the misfit names the clock: its applied field ramps 60 x the
-    simulation's rate, or without applied_T it spans 1/60 of the simulated time after its
-    origin; a misfit on the right clock (a 50 mT step, 25 sigma) does not mention it."""
+    unit is named). With applied_T its ramp runs 60 x the protocol's, known before any run: it
+    was fitted all the same (a 2 mm ring: 32 simulations, n at its bound 5, the clock named
+    in the misfit only) and is now refused before any run; without applied_T the misfit says
+    it spans 1/60 of the simulated time after its origin; a misfit on the right clock (a 50 mT
+    step, 25 sigma) does not mention it."""
     series = measured(linear_model, n=20.0, k=0.7, sigma=2e-3)
     fit = {"fit": "sc.n,sc.jc_scale", "scan": 0, "profile": False}
     minutes = Series("min as s", series.time_s / 60, series.field_T, "top",
                      applied_T=series.applied_T, sigma_T=series.sigma_T)  # fmt: skip
-    cal = calibrate(Case.from_dict(case_dict()), minutes, runner=runner_of(linear_model), **fit)
-    (note,) = [w for w in cal.warnings if "does not fit" in w]
-    ratio = re.search(
-        r"its applied field ramps ([\d.]+) x the simulation's rate: a time unit", note
-    )
-    assert ratio and 57 < float(ratio[1]) < 67  # 60, over 0.95 of the ramp's range in the series
+    run = runner_of(linear_model)
+    with pytest.raises(AnalysisError, match=r"^min as s: its applied field ramps ([\d.]+) x the "
+                       r"simulation's rate \(each over its range\): a time unit") as said:  # fmt: skip
+        calibrate(Case.from_dict(case_dict()), minutes, runner=run, **fit)
+    assert run.batches == []
+    ratio = float(re.search(r"ramps ([\d.]+) x", str(said.value))[1])
+    assert 57 < ratio < 67  # 60, over 0.95 of the ramp's range in the series
     # applied_T 50 x the simulation's, as a clock's 60 x would ramp: a field unit, refused up
     # front (over 10 x the case's 1 T), not named a clock's in the misfit
     milli = Series("applied x50", series.time_s, series.field_T - 0.05 * (series.time_s > 300),

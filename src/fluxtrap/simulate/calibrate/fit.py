@@ -1320,7 +1320,7 @@ def _series_fits(
                     if not 1 / UNIT_RATIO < scale < UNIT_RATIO
                     else ""
                 )
-                + _clock_hint(model.alignments[k].clock_ratio, s.applied_T is not None)
+                + _clock_hint(model.alignments[k].clock_ratio)
                 + (
                     "; its origin (when the applied field reached its final value) was taken as "
                     "t = 0 on its clock, as it has no applied_T column and none was given: if the "
@@ -1374,14 +1374,14 @@ def _series_fits(
     return fits
 
 
-def _clock_hint(ratio: float, ramp: bool) -> str:
+def _clock_hint(ratio: float) -> str:
     """A misfit's note when the series' clock runs ``ratio`` x the simulation's (``Alignment``'s
-    ``clock_ratio``, from the ramp rate if ``ramp``, else the span) by a time unit's factor."""
+    ``clock_ratio``) by a time unit's factor: a series without applied_T spanning that much of
+    the simulated time (with it, ``check_applied`` refused such a ramp before any run)."""
     if 1 / UNIT_RATIO < ratio < UNIT_RATIO:
         return ""
-    what = "its applied field ramps" if ramp else "it spans, after its origin,"
     return (
-        f"; {what} {ratio:.3g} x the simulation's {'rate' if ramp else 'time'}: a time unit "
+        f"; it spans, after its origin, {ratio:.3g} x the simulation's time: a time unit "
         "mix-up? (the column name gives the unit: time_s is seconds, 'time (min)' minutes, "
         "'time (h)' hours)"
     )

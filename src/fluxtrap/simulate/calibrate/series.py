@@ -270,10 +270,15 @@ def check_magnitude(series: Series, largest_T: float) -> None:
             )
 
 
+# measured / simulated ramp rate beyond which a series' clock is taken for another time unit
+CLOCK_RATIO = 20.0
+
+
 def check_applied(series: Series, sim_time_s: np.ndarray, sim_applied_T: np.ndarray) -> None:
     """Refuse (``AnalysisError``) a series whose ``applied_T`` column lacks its origin, the
     ramp's end: at its final value from the start, or ending off the simulation's final applied
-    field; or whose ramp runs opposite to the simulation's (magnetised the other way). The
+    field; whose ramp runs opposite to the simulation's (magnetised the other way), or over
+    ``CLOCK_RATIO`` x faster or slower (a clock in minutes read as s). The
     simulation's applied field ``(m,)`` (T) at ``sim_time_s`` (s): its probes table, or the
     protocol's step ends, known before any run. No column: nothing to check."""
     if series.applied_T is None:
@@ -303,6 +308,15 @@ def check_applied(series: Series, sim_time_s: np.ndarray, sim_applied_T: np.ndar
             f"{a[ramp][k]:.4g} T at t = {series.time_s[ramp][k]:.6g} s on its clock, where the "
             f"case's protocol has {sim[k] + final_T:.4g} T: magnetised the other way? Give "
             "the case's protocol fields the series' sign"
+        )
+    rate = ramp_rate(series.time_s, a, series.origin)
+    sim_rate = ramp_rate(sim_time_s, sim_applied_T, sim_origin)
+    if rate and sim_rate and not 1 / CLOCK_RATIO < rate / sim_rate < CLOCK_RATIO:
+        raise AnalysisError(
+            f"{series.name}: its applied field ramps {rate / sim_rate:.3g} x the simulation's "
+            "rate (each over its range): a time unit mix-up? (the column name gives the unit: "
+            "time_s is seconds, 'time (min)' minutes, 'time (h)' hours); else give the case's "
+            "ramp the measured rate"
         )
 
 
