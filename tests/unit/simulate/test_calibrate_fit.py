@@ -457,7 +457,7 @@ def test_a_time_in_the_wrong_unit_is_named_in_the_misfit():
                      applied_T=series.applied_T, sigma_T=series.sigma_T)  # fmt: skip
     run = runner_of(linear_model)
     with pytest.raises(AnalysisError, match=r"^min as s: its applied field ramps ([\d.]+) x the "
-                       r"simulation's rate \(each over its range\): a time unit") as said:  # fmt: skip
+                       r"simulation's rate \(at the series' times\): a time unit") as said:  # fmt: skip
         calibrate(Case.from_dict(case_dict()), minutes, runner=run, **fit)
     assert run.batches == []
     ratio = float(re.search(r"ramps ([\d.]+) x", str(said.value))[1])
@@ -1522,3 +1522,18 @@ def test_a_series_of_the_other_sign_without_applied_field_is_named_in_its_misfit
     cal = calibrate(Case.from_dict(case_dict()), same, "sc.jc_scale", scan=0, profile=False,
                     runner=runner_of(linear_model))  # fmt: skip
     assert not [w for w in cal.warnings if "nearer minus" in w]
+
+
+def test_a_ramp_fast_then_slow_on_its_own_clock_is_not_taken_for_another_unit():
+    """1 T -> 0.5 T at 0.05 T/s, then -> 0 at 1e-3 T/s, logged every 20 s along its protocol:
+    the protocol's two steps (median 0.0255 T/s) against the log's mostly slow steps (1e-3 T/s)
+    read as a clock 1/25 x the simulation's and the series was refused; the rates are now
+    compared at the series' own times (ratio 1)."""
+    case = case_dict()
+    case["protocol"][1:2] = [{"step": "ramp_field", "to": "0.5 T", "rate": "0.05 T/s"},
+                             {"step": "ramp_field", "to": "0 T", "rate": "1e-3 T/s"}]  # fmt: skip
+    t = np.arange(0.0, 3000.0, 20.0)
+    applied = np.interp(t, [0.0, 10.0, 510.0], [1.0, 0.5, 0.0])
+    b = 0.5 - 0.01 * np.log1p(np.clip(t - 510.0, 0, None))
+    series = Series("two rates", t, b, "top", applied_T=applied, sigma_T=np.full(t.size, 1e-3))
+    assert check_request([Case.from_dict(case)], [series], "sc.jc_scale")

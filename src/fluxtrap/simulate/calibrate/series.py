@@ -309,15 +309,22 @@ def check_applied(series: Series, sim_time_s: np.ndarray, sim_applied_T: np.ndar
             f"case's protocol has {sim[k] + final_T:.4g} T: magnetised the other way? Give "
             "the case's protocol fields the series' sign"
         )
-    rate = ramp_rate(series.time_s, a, series.origin)
-    sim_rate = ramp_rate(sim_time_s, sim_applied_T, sim_origin)
+    # both sampled at the series' times: a protocol ramping fast, then slowly, has other medians
+    rate = _ramp_T_s(series.time_s, a, series.origin)
+    sim_rate = _ramp_T_s(series.time_s, np.interp(t, sim_time_s, sim_applied_T), series.origin)
     if rate and sim_rate and not 1 / CLOCK_RATIO < rate / sim_rate < CLOCK_RATIO:
         raise AnalysisError(
             f"{series.name}: its applied field ramps {rate / sim_rate:.3g} x the simulation's "
-            "rate (each over its range): a time unit mix-up? (the column name gives the unit: "
+            "rate (at the series' times): a time unit mix-up? (the column name gives the unit: "
             "time_s is seconds, 'time (min)' minutes, 'time (h)' hours); else give the case's "
             "ramp the measured rate"
         )
+
+
+def _ramp_T_s(time_s: np.ndarray, applied_T: np.ndarray, origin_s: float) -> float | None:
+    """``probetable.ramp_rate`` (1/s) times the applied field's range: T/s."""
+    rate = ramp_rate(time_s, applied_T, origin_s)
+    return rate * float(np.ptp(applied_T)) if rate else None
 
 
 def align(series: Series, probes: pd.DataFrame) -> Alignment:
