@@ -8,6 +8,7 @@ import doctest
 import importlib
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tomllib
@@ -191,6 +192,29 @@ def test_every_documented_command_option_and_path_exists():
     assert documented_option_mistakes(lines) == []
     assert documented_path_mistakes(lines) == []
     assert documented_worker_mistakes(lines) == []  # the simulation tutorial said --workers 4
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/tutorials/campaign.md"])
+def test_the_pages_sample_from_a_suggestion_is_recorded_as_suggested(page, tmp_path, capsys):
+    """The page's `fluxtrap sample add ... --from-suggestion 1`, run after `suggest`, records the
+    sample with suggestion 1's conditions and no departure warning (the pages typed three other
+    values, each then warned as a departure, since --from-suggestion fills in those not given)."""
+    from fluxtrap.cli import run
+    from fluxtrap.store import Store
+
+    [line] = [t for _, _, t in page_lines([page]) if t.startswith("fluxtrap sample add ")
+              and "--from-suggestion 1" in t]  # fmt: skip
+    db = str(tmp_path / "lab.db")
+    assert run(["campaign", "create", str(REPO / "examples" / "campaign.toml"), "--db", db]) == 0
+    assert run(["suggest", "-c", "K-Ba122 SPS", "-n", "2", "-q", "--db", db]) == 0
+    capsys.readouterr()
+    assert run([*shlex.split(line.split("#")[0])[1:], "--db", db]) == 0
+    err = capsys.readouterr().err
+    assert "departs" not in err, err
+    store = Store(db)
+    [made] = store.samples("K-Ba122 SPS")
+    [used] = [g for g in store.suggestions("K-Ba122 SPS") if g.id == 1]
+    assert (made.params, made.suggestion_id, used.status) == (used.params, 1, "used")
 
 
 def bare_python_mistakes(lines) -> list[str]:
