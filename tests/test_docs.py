@@ -217,6 +217,22 @@ def test_the_pages_sample_from_a_suggestion_is_recorded_as_suggested(page, tmp_p
     assert (made.params, made.suggestion_id, used.status) == (used.params, 1, "used")
 
 
+def test_the_bore_line_the_simulation_tutorial_quotes_for_a_coarse_mesh_is_printed(
+    tmp_path, capsys
+):
+    """The tutorial's `--mesh-size "4 mm"` of ring_stack.toml prints the bore's numbers without ±
+    and the line it quotes, `bore errors not measured: ...; give [mesh] size at most 3 mm`."""
+    from fluxtrap.cli import run
+
+    page = " ".join((REPO / "docs/tutorials/simulation.md").read_text(encoding="utf-8").split())
+    size = re.search(r'`--mesh-size "([\d.]+ mm)"` here', page).group(1)
+    start, end = re.search(r"`(bore errors not measured: )\.\.\.(; give [^`]+)`", page).groups()
+    case = str(REPO / "examples" / "ring_stack.toml")
+    assert run(["simulate", case, "--mesh-size", size, "--no-plots", "--out", str(tmp_path)]) == 0
+    [bore, why] = [t for t in capsys.readouterr().out.splitlines() if t.startswith("bore ")]
+    assert "±" not in bore and why.startswith(start) and why.endswith(end), (bore, why)
+
+
 def bare_python_mistakes(lines) -> list[str]:
     """Every script of the repository the lines run (``examples/``, ``bench/``) is run with the
     venv's Python, as the README says: a system ``python`` has no fluxtrap to import."""
