@@ -551,8 +551,9 @@ class ObjectiveDef:
     modelled, only bounded by an outcome constraint, not optimised. ``range``: the values it can
     plausibly take (low, high; numbers in its unit or strings with a unit): one outside is
     refused as a typo or a wrong unit. ``log``: modelled as ln(value) (values spanning decades,
-    as Jc across sintering conditions), every value then 0 or above: a 0 (nothing measurable) is
-    modelled at a floor below the smallest value above 0 (``Optimizer.floor``)."""
+    as Jc across sintering conditions), every value then 0 or above: a 0 (nothing measurable) of
+    a maximised one is modelled at a floor below the smallest value above 0
+    (``Optimizer.floor``); of a minimised one it is refused (it would rank as the best)."""
 
     name: str
     quantity: str = "value"
