@@ -866,6 +866,13 @@ def test_a_bore_sweep_carries_the_bore_s_estimated_errors(tmp_path, monkeypatch)
     old = {**records[key], "summary": {**records[key]["summary"], "accuracy": accuracy}}
     row = results_table(variants[:1], {key: old}, set(), axes).iloc[0]
     assert np.isnan(row["bore_centre_error_T"]) and row["bore_centre_T"] > 0
+    # a pair one element across a layer: estimates it did not measure are none, said why
+    unmeasured = {**records[key]["summary"]["accuracy"]["bore"], "not_measured": "stack[0] ..."}
+    old["summary"]["accuracy"] = {**accuracy, "bore": unmeasured}
+    row = results_table(variants[:1], {key: old}, set(), axes).iloc[0]
+    assert np.isnan(row[["bore_centre_error_T", "bore_z2_error_ppm"]].astype(float)).all()
+    assert row["bore_errors_not_measured"] == "stack[0] ..."
+    assert table["bore_errors_not_measured"].eq("").all()
     old["summary"]["accuracy"] = {**accuracy, "bore": {"centre_error_T": "x"}}
     (tmp_path / "cache" / f"{key}.json").write_text(json.dumps(old))
     assert cache.get(key) is None

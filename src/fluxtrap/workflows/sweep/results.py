@@ -14,6 +14,7 @@ import pandas as pd
 
 from fluxtrap import __version__
 from fluxtrap.outputs import staged_folder
+from fluxtrap.simulate.bore import measured
 from fluxtrap.workflows.sweep.cache import BORE_COLUMNS, BORE_ERRORS
 from fluxtrap.workflows.sweep.grammar import SHORTCUTS, Axis, Value, column_name
 from fluxtrap.workflows.sweep.variants import Variant
@@ -59,7 +60,8 @@ def results_table(
     discretization errors (``<probe>_final_error_T``, ``<probe>_max_error_T``), the accuracy
     target, estimate (fractions of the peak self-field) and whether it was reached, the bore's centre
     field (T), homogeneity (ppm), drift (ppm/h), their estimated errors (``bore_centre_error_T``,
-    ...; NaN where not finite or not told) and z2, z4, z6 terms (ppm at the DSV edge) with their
+    ...; NaN where not finite, not told or not measured, ``bore_errors_not_measured`` saying
+    why) and z2, z4, z6 terms (ppm at the DSV edge) with their
     estimated errors (``bore_z2_error_ppm``, ...) when the
     case has a ``[bore]``, a heat run's ``thermal_*`` temperatures (K), heat (J) and their
     estimated errors and its temperature probes' ``<probe>_final_K`` ..., solver counts, wall
@@ -76,7 +78,9 @@ def results_table(
         bore = summary.get("bore")
         if bore:
             row.update({f"bore_{k}": bore[k] for k in BORE_COLUMNS})
-            errors = (summary.get("accuracy") or {}).get("bore") or {}
+            told = (summary.get("accuracy") or {}).get("bore") or {}
+            row["bore_errors_not_measured"] = told.get("not_measured") or ""
+            errors = measured(told)  # NaN where the run says it measured none
             row.update({f"bore_{k}": _number(errors.get(k)) for k in BORE_ERRORS})
             terms_error = errors.get("axial_terms_error_ppm") or {}
             for term in ("z2", "z4", "z6"):
