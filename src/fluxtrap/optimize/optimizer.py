@@ -536,6 +536,11 @@ class Optimizer:
             "model the region is poor"
         )
 
+    def _maximized(self, name: str) -> bool:
+        """Whether outcome ``name`` is maximised (a constraint-only outcome: True)."""
+        flags = dict(zip(self.objectives, self.maximize, strict=True))
+        return flags.get(name, True)
+
     @property
     def maximize(self) -> list[bool]:
         flags = self._maximize_arg
@@ -634,7 +639,6 @@ class Optimizer:
                 f"+-{MAX_ABS_OUTCOME:g}, where the model's standardisation overflows (a unit "
                 "mistake?)"
             )
-        minimised = [o for o, up in zip(self.objectives, self.maximize, strict=True) if not up]
         for c, name in enumerate(self.outcomes):
             if name in self.log_outcomes and (values[:, c] < 0).any():
                 r = int(np.flatnonzero(values[:, c] < 0)[0])
@@ -643,7 +647,11 @@ class Optimizer:
                     f"{name} has log = true (modelled as ln {name}): give its measured value, "
                     "0 when nothing was measurable, or drop the row"
                 )
-            if name in self.log_outcomes and name in minimised and (values[:, c] == 0).any():
+            if (
+                name in self.log_outcomes
+                and (values[:, c] == 0).any()
+                and not self._maximized(name)  # only then: a repr of a bad maximize list works
+            ):
                 r = int(np.flatnonzero(values[:, c] == 0)[0])
                 raise ValidationError(
                     f"y row {y.index[r]!r}: outcome {name}=0, and {name} is minimised with log = "
