@@ -47,7 +47,8 @@ def _registry_ready() -> pint.UnitRegistry:
             if "ureg" not in globals():
                 reg = _registry()
                 reg.define("emu = 1e-3 A*m^2")  # magnetic moment, CGS electromagnetic unit
-                reg.define("Oe = 1000 / (4 * pi) * A/m = oersted")
+                # Oe the symbol: pint's short form of kOe was "koersted" with Oe as the name
+                reg.define("oersted = 1000 / (4 * pi) * A/m = Oe")
                 # pint's gauss is of its Gaussian system, convertible to nothing SI: "20 kG" was
                 # refused as "not a magnetic flux density"; in SI the gauss is 1e-4 T (as the
                 # oersted above is 1000/(4 pi) A/m)

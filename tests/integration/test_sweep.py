@@ -209,6 +209,8 @@ def test_a_field_in_kilo_oersted_is_swept_as_the_case_reads_it(stack_case):
     oersted = expand(base, [Axis.parse("field=20kOe,30kOe")], base_dir=stack_case.parent)
     assert [v.case.protocol[0].field_T for v in oersted] == pytest.approx([2.0, 3.0], rel=1e-12)
     assert [v.case.protocol[0] for v in oersted] == [v.case.protocol[0] for v in tesla]
+    # its results.csv column: 'field_koersted' while the registry's symbol of Oe was 'oersted'
+    assert Axis.parse("field=20kOe,30kOe").column == "field_kOe"
     with pytest.raises(UnitError, match="--vary field: 2 A is not a magnetic flux density"):
         Axis.parse("field=2A")
 
