@@ -541,6 +541,17 @@ def test_import_keeps_labels_that_look_missing(tmp_path, capsys, db):
     assert [s.label for s in Store(db).samples(NAME)] == ["NA", "None", "nan"]
 
 
+def test_a_user_name_mixing_look_alike_alphabets_is_refused_by_the_cli_too(tmp_path, capsys):
+    """The web's POST /api/users refused "аlice" with a Cyrillic а; `user add` took it, which
+    every page then showed as "alice". The check is the store's now; an expiry past 100 years is
+    refused by the same rule on both."""
+    db = str(tmp_path / "lab.db")
+    code, _, err = cli(capsys, "user", "add", "\u0430lice", "--db", db)
+    assert code == 2 and "mixes cyrillic and latin letters" in err, err
+    code, _, err = cli(capsys, "user", "add", "bob", "--expires", "101 year", "--db", db)
+    assert code == 2 and "--expires: '101 year' must be > 0 and at most 100 years" in err, err
+
+
 @pytest.mark.parametrize("name", ["a\tb", "e\x1b[2Jx", "two\nlines"])
 def test_a_user_name_with_control_characters_is_refused(tmp_path, capsys, name):
     db = str(tmp_path / "u.db")  # it was stored, and `user list` sent the escape to the terminal

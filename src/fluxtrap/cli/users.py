@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -21,16 +21,9 @@ ExpiresOption = Annotated[
 
 
 def _expiry(expires: str | None) -> datetime | None:
-    from fluxtrap.units import parse
+    from fluxtrap.store.store import token_expiry
 
-    if expires is None:
-        return None
-    seconds = parse(expires, "time", "--expires")
-    if not 0 < seconds <= 100 * 365.25 * 86400:
-        from fluxtrap.errors import ValidationError
-
-        raise ValidationError(f"--expires: {expires!r} must be > 0 and at most 100 years")
-    return datetime.now(UTC) + timedelta(seconds=seconds)
+    return token_expiry(expires, "--expires")
 
 
 def _new_token() -> str:

@@ -97,7 +97,7 @@ from fluxtrap.store.records import (
     UserRecord,
     paired_series,
 )
-from fluxtrap.units import estimate_text, number
+from fluxtrap.units import estimate_text, number, parse
 
 DEFAULT_URL = "sqlite:///fluxtrap.db"
 WAIT_S = 60  # the longest a write waits for another's lock (SQLite's busy timeout), s
@@ -1573,6 +1573,7 @@ class Store:
         which every record and page would show alike)."""
         check_role(role)
         _no_spaces_around(check_new_name(name, "user name"), "user name")
+        _one_alphabet(name)
         _check_token(token)
         with self.transaction() as s:
             _lock_names(s, USER_NAMES)
@@ -2550,6 +2551,37 @@ def check_metadata(meta: Any, where: str, stored: bool = False) -> dict[str, Any
     if size > limit:
         raise ValidationError(f"{where}: metadata is {size} bytes as JSON, at most {limit}")
     return dict(meta)
+
+
+MAX_TOKEN_LIFE_S = 100 * 365.25 * 86400  # a token's longest life, s
+LOOK_ALIKE = ("LATIN", "GREEK", "CYRILLIC")  # scripts a user name may not mix
+
+
+def token_expiry(text: str | None, where: str) -> datetime | None:
+    """When a token given now for ``text`` ("90 d", "12 h"; None: never) expires (UTC); a
+    ``ValidationError`` naming ``where`` (the option or field) unless over 0 and at most 100
+    years (``fluxtrap user add|rotate --expires`` and ``POST /api/users``)."""
+    if text is None:
+        return None
+    seconds = parse(text, "time", where)
+    if not 0 < seconds <= MAX_TOKEN_LIFE_S:
+        raise ValidationError(f"{where}: {text!r} must be > 0 and at most 100 years")
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def _one_alphabet(name: str) -> None:
+    """A ``ValidationError`` if ``name``'s letters come from more than one of the Latin, Greek
+    and Cyrillic scripts: "аdmin" with a Cyrillic а reads as "admin" on every page."""
+    found = {
+        script
+        for c in unicodedata.normalize("NFKC", name)
+        if c.isalpha() and (script := unicodedata.name(c, "").partition(" ")[0]) in LOOK_ALIKE
+    }
+    if len(found) > 1:
+        raise ValidationError(
+            f"user name {name[:40]!r} mixes {' and '.join(sorted(found)).lower()} letters, which "
+            "look alike: write it in one alphabet"
+        )
 
 
 def check_role(role: str) -> None:

@@ -12,10 +12,8 @@ from __future__ import annotations
 import io
 import json
 import secrets
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime, timedelta
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import quote
@@ -29,7 +27,7 @@ from fluxtrap.campaign import MAX_NAME
 from fluxtrap.errors import ValidationError
 from fluxtrap.inputs import near
 from fluxtrap.store import Store
-from fluxtrap.store.store import check_filename
+from fluxtrap.store.store import check_filename, token_expiry
 from fluxtrap.units import parse
 from fluxtrap.web import jcdata, schemas
 from fluxtrap.web.auth import Admin, Reader, Writer, store_of
@@ -43,8 +41,6 @@ MAX_USERS = 500  # users in one list (admins': a page, as campaigns are)
 MAX_MEASUREMENTS = 500  # a sample's measurements in one list (each with its metadata's warnings)
 MAX_JC_CURVES = 100  # Jc(B) curves in one answer (a 1000-point curve is ~50 kB of JSON)
 MAX_LABELS = 100  # sample labels in one answer (a picker's choices)
-MAX_EXPIRY_S = 100 * 365.25 * 86400  # a new token's longest life, s (as `fluxtrap user add`)
-LOOK_ALIKE = ("LATIN", "GREEK", "CYRILLIC")  # scripts a user name may not mix
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -321,14 +317,9 @@ def revoke_user(request: Request, name: str, user: Admin) -> schemas.Revoked:
 def add_user(request: Request, body: schemas.UserIn, user: Admin) -> schemas.NewUser:
     """Create a user (admins only), as ``fluxtrap user add``: their token is in this answer
     only (the store keeps its hash; like every answer, it is not cached: ``limits``). A name
-    mixing the look-alike letters of the Latin, Greek and Cyrillic scripts is refused."""
-    _one_alphabet(body.name)
-    expires_at = None
-    if body.expires is not None:
-        seconds = parse(body.expires, "time", "expires")
-        if not 0 < seconds <= MAX_EXPIRY_S:
-            raise ValidationError(f"expires: {body.expires!r} must be > 0 and at most 100 years")
-        expires_at = datetime.now(UTC) + timedelta(seconds=seconds)
+    mixing the look-alike letters of the Latin, Greek and Cyrillic scripts is refused (the
+    store's check)."""
+    expires_at = token_expiry(body.expires, "expires")
     token = secrets.token_urlsafe(24)
     rec = _store(request).add_user(body.name, body.role, token, expires_at=expires_at)
     return schemas.NewUser(user=schemas.UserInfo.of(rec), token=token)
@@ -348,21 +339,6 @@ def set_role(request: Request, name: str, body: schemas.RoleIn, user: Admin) -> 
     """Give a user another role (admins only; the same one again changes nothing); refused for
     the last active admin's demotion."""
     return schemas.UserInfo.of(_store(request).set_role(name, body.role))
-
-
-def _one_alphabet(name: str) -> None:
-    """A ``ValidationError`` if ``name``'s letters come from more than one of the Latin, Greek
-    and Cyrillic scripts: "аdmin" with a Cyrillic а reads as "admin" on every page."""
-    found = {
-        script
-        for c in unicodedata.normalize("NFKC", name)
-        if c.isalpha() and (script := unicodedata.name(c, "").partition(" ")[0]) in LOOK_ALIKE
-    }
-    if len(found) > 1:
-        raise ValidationError(
-            f"user name {name[:40]!r} mixes {' and '.join(sorted(found)).lower()} letters, which "
-            "look alike: write it in one alphabet"
-        )
 
 
 # -- campaigns ---------------------------------------------------------------------------------
