@@ -552,6 +552,18 @@ def test_a_user_name_mixing_look_alike_alphabets_is_refused_by_the_cli_too(tmp_p
     assert code == 2 and "--expires: '101 year' must be > 0 and at most 100 years" in err, err
 
 
+def test_revoking_the_last_admin_on_the_cli_says_how_to_mend_it(tmp_path, capsys):
+    """The web refuses to revoke its last active admin (409); the CLI, run by the store's owner,
+    may, and says then that no one can manage users on the dashboard and how to mend that."""
+    db = str(tmp_path / "lab.db")
+    for name, role in [("ada", "admin"), ("bob", "writer")]:
+        assert cli(capsys, "user", "add", name, "--role", role, "--db", db)[0] == 0
+    code, out, _ = cli(capsys, "user", "revoke", "bob", "--db", db)
+    assert code == 0 and "no active admin" not in out, out
+    code, out, _ = cli(capsys, "user", "revoke", "ada", "--db", db)
+    assert code == 0 and "no active admin is left" in out and "--role admin" in out, out
+
+
 @pytest.mark.parametrize("name", ["a\tb", "e\x1b[2Jx", "two\nlines"])
 def test_a_user_name_with_control_characters_is_refused(tmp_path, capsys, name):
     db = str(tmp_path / "u.db")  # it was stored, and `user list` sent the escape to the terminal

@@ -88,6 +88,11 @@ def user_revoke(
         f"user {name}: token revoked"
         + (f"; {len(jobs)} queued or running job(s) cancelled" if jobs else "")
     )
+    if not any(u.role == "admin" and u.active() for u in store.users()):
+        console.print(  # the web refuses this (409); here the store's owner can mend it
+            "[yellow]no active admin is left: no one can manage users on the dashboard until "
+            "`fluxtrap user add NAME --role admin`[/yellow]"
+        )
 
 
 @user_app.command("rotate", short_help="Give a user a new token; the old one stops working.")
