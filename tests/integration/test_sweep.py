@@ -490,6 +490,30 @@ def test_a_sweep_with_failed_variants_writes_its_outputs_and_exits_1(tmp_path, c
     assert list(table["status"]) == ["failed", "failed"] and (out / "results.json").is_file()
 
 
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (("n = 25", "n = -1"), "materials.bulk.n"),
+        (('temperature = "5 K"', 'temperature = "40 K"'), "reaches Tc"),
+    ],
+)
+def test_a_case_invalid_whatever_the_swept_values_is_refused_before_anything(
+    tmp_path, capsys, edit, says
+):
+    """A case that is invalid itself (n = -1, above Tc, a bare-string Jc), swept over radius,
+    failed every variant alike and wrote a table of failed rows; it is refused once, with
+    nothing written. Swept over the
+    temperature, the one above Tc stays per-variant (the value could mend it): see above."""
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY.replace(*edit))
+    out = tmp_path / "sweep"
+    argv = ["sweep", str(case), "--vary", "radius=6mm,8mm", "--out", str(out), "--quiet"]
+    assert run(argv) == 2
+    err = capsys.readouterr().err
+    assert "error: sweep: the case itself is not valid, whatever the swept values" in err, err
+    assert says in err and not out.exists()
+
+
 def test_invalid_variants_are_said_with_their_indices_before_any_runs(tmp_path, monkeypatch):
     """A thickness of 0 and one below: the 8 variants were run around and named only at the
     end, after every valid one had run; now they are said, by index and error, first."""

@@ -258,7 +258,23 @@ def expand(
             variants.append(Variant(index, params, case, case_key(case)))
         if on_variant is not None:
             on_variant(len(variants), total)
+    _check_base(base, variants, base_dir)
     return variants
+
+
+def _check_base(base: Mapping[str, Any], variants: Sequence[Variant], base_dir: Any) -> None:
+    """Refuse once, before any runs, a base case whose own error every variant has (a Jc
+    written as a bare string failed each variant alike and wrote a table of failed rows)."""
+    errors = {v.error for v in variants}
+    if len(errors) != 1 or any(v.case is not None for v in variants):
+        return
+    try:
+        Case.from_dict(copy.deepcopy(dict(base)), base_dir=base_dir)
+    except FluxtrapError as err:
+        if f"{type(err).__name__}: {err}" in errors:
+            raise type(err)(
+                f"sweep: the case itself is not valid, whatever the swept values: {err}"
+            ) from None
 
 
 def _applied(
