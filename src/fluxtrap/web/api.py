@@ -445,12 +445,18 @@ def add_sample(
     request: Request, campaign: str, body: schemas.SampleIn, user: Writer
 ) -> schemas.SampleAdded:
     """Record a sample (the caller is recorded as ``recorded_by``); a ``suggestion_id`` marks
-    that suggestion used, and ``departures`` says where the sample's parameters differ from it."""
+    that suggestion used, a parameter not in ``params`` is the suggestion's value (as `sample add
+    --from-suggestion`), and ``departures`` says where the sample's parameters differ from it."""
     store = _store(request)
+    params = body.params
+    if body.suggestion_id is not None:  # each had to be sent again, digit for digit
+        suggested = store.suggestion(body.suggestion_id)
+        if suggested.campaign == campaign:  # another campaign's: the store says so
+            params = {**suggested.params, **params}
     rec = store.add_sample(
         campaign,
         body.label,
-        body.params,
+        params,
         origin=body.origin,
         suggestion_id=body.suggestion_id,
         objectives=body.objectives,

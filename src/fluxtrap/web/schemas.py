@@ -277,9 +277,11 @@ class Campaign(BaseModel):
 class SampleIn(Strict):
     label: Name
     params: dict[Key, Number | Text] = Field(
+        default_factory=dict,
         max_length=1000,
         description="parameter name -> value in the campaign's unit, or text with a unit "
-        '("1 h"; a categorical one: its choice; fixed ones may be left out)',
+        '("1 h"; a categorical one: its choice; fixed ones may be left out, and with '
+        "suggestion_id those made as suggested: the suggestion's value)",
     )
     origin: Literal["researcher", "optimizer"] | None = Field(
         None, description="default: optimizer when suggestion_id is given, else researcher"

@@ -769,6 +769,32 @@ def test_a_sample_from_a_suggestion_keeps_the_origin_given_and_says_where_it_dep
     assert lab.store.sample(NAME, "O2").params == made  # recorded as made
 
 
+def test_a_sample_made_as_suggested_needs_no_parameter_sent_again(lab):
+    """As `sample add --from-suggestion`: a parameter not sent is the suggestion's value, one sent
+    is taken as made (a departure); it had been a 422 'missing parameter(s) ramp_rate,
+    max_temperature, dwell_time' unless each was sent again, digit for digit."""
+    suggested = P | {"dwell_time": 7.25}
+    a, b = lab.store.add_suggestions(NAME, [suggested, P], [0.3, 0.2], {}, seed=4)
+    r = lab.client.post(f"{C}/samples", headers=auth("bob"),
+                        json={"label": "O1", "suggestion_id": a.id})  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert (r.json()["params"], r.json()["origin"], r.json()["departures"]) == (
+        suggested, "optimizer", [])  # fmt: skip
+    assert lab.store.sample(NAME, "O1").params == suggested
+    assert lab.store.suggestion(a.id).status == "used"
+    r = lab.client.post(f"{C}/samples", headers=auth("bob"), json={
+        "label": "O2", "params": {"max_temperature": 605}, "suggestion_id": b.id})  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert lab.store.sample(NAME, "O2").params == P | {"max_temperature": 605}
+    assert r.json()["departures"] == ["max_temperature 605 degC, suggested 600 degC (+5 degC)"]
+    # without a suggestion nothing is filled in: the store names what is missing
+    before = snapshot(lab)
+    r = lab.client.post(f"{C}/samples", headers=auth("bob"), json={"label": "O3"})
+    assert r.status_code == 422
+    assert "missing parameter(s) ramp_rate, max_temperature, dwell_time" in r.json()["detail"]
+    assert snapshot(lab) == before
+
+
 def test_a_suggestion_no_sample_was_made_from_cannot_be_marked_used(lab):
     (a,) = lab.store.add_suggestions(NAME, [P], [0.3], {}, seed=4)
     before = snapshot(lab)
