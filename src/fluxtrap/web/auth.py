@@ -60,6 +60,22 @@ def user_from_session(store: Store, session_id: str | None) -> UserRecord | None
     return store.user_by_session(session_id) if session_id else None
 
 
+def _missing(authorization: str) -> str:
+    """Why no token was read, saying what the Authorization header held instead (not its
+    credentials): "Token abc", "abc" or "Bearer:" had been told only "missing token", as if
+    none were sent."""
+    scheme, _, rest = authorization.strip().partition(" ")
+    ask = "send 'Authorization: Bearer <token>' (create one with `fluxtrap user add`)"
+    if not scheme:
+        return f"missing token: {ask}"
+    if scheme.lower() == "bearer":
+        return f"missing token: the Authorization header says Bearer but holds no token: {ask}"
+    if not rest.strip():  # one word: the token itself without its scheme, maybe; not echoed
+        return f"missing token: the Authorization header holds one word, without the scheme: {ask}"
+    shown = repr(scheme[:20]) if scheme.isascii() and scheme.isprintable() else "unknown"
+    return f"missing token: the Authorization header's scheme is {shown}, not Bearer: {ask}"
+
+
 def authenticate(
     store: Store, headers: Mapping[str, str], method: str
 ) -> UserRecord | tuple[int, str, dict[str, str]]:
@@ -72,11 +88,7 @@ def authenticate(
         cookie_parser(headers.get("cookie", "")).get(COOKIE) if via_cookie else credentials.strip()
     )
     if not secret:
-        return (
-            401,
-            "missing token: send 'Authorization: Bearer <token>' (create one with `fluxtrap user add`)",
-            ASK_FOR_TOKEN,
-        )
+        return 401, _missing(headers.get("authorization", "")), ASK_FOR_TOKEN
     if not via_cookie and len(secret) > MAX_TOKEN:  # refused unhashed: no token is longer
         return 401, f"unknown token: {len(secret)} characters, over {MAX_TOKEN}", ASK_FOR_TOKEN
     try:

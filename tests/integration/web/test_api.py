@@ -10,7 +10,7 @@ import pytest
 
 from fluxtrap.web.auth import COOKIE
 
-from .conftest import NAME, auth, login
+from .conftest import NAME, TOKENS, auth, login
 
 P = {"ramp_rate": 50, "max_temperature": 600, "dwell_time": 5}
 C = "/api/campaigns/K-Ba122%20SPS"
@@ -58,6 +58,26 @@ def test_no_or_wrong_token_is_401_for_reads_and_writes(lab, headers, why):
         assert r.status_code == 401, (method, url)
         assert why in r.json()["detail"]
         assert r.headers["www-authenticate"] == "Bearer"
+    assert snapshot(lab) == before
+
+
+@pytest.mark.parametrize(
+    "value, said",
+    [
+        ("Token {}", "the Authorization header's scheme is 'Token', not Bearer"),
+        ("{}", "the Authorization header holds one word, without the scheme"),
+        ("Bearer", "the Authorization header says Bearer but holds no token"),
+    ],
+)
+def test_a_token_sent_without_bearer_is_told_what_the_header_held(lab, value, said):
+    """A token sent as 'Token X' (another framework's scheme) or bare was a 401 'missing token'
+    alone, as if no header had been sent; the answer names the scheme read, never the token."""
+    before = snapshot(lab)
+    r = lab.client.post(f"{C}/samples", json={"label": "X1", "params": P},
+                        headers={"Authorization": value.format(TOKENS["alice"])})  # fmt: skip
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    assert said in r.json()["detail"] and "'Authorization: Bearer <token>'" in r.json()["detail"]
+    assert TOKENS["alice"] not in r.text
     assert snapshot(lab) == before
 
 
