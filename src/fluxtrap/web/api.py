@@ -451,8 +451,12 @@ def add_sample(
     params = body.params
     if body.suggestion_id is not None:  # each had to be sent again, digit for digit
         suggested = store.suggestion(body.suggestion_id)
-        if suggested.campaign == campaign:  # another campaign's: the store says so
-            params = {**suggested.params, **params}
+        if suggested.campaign != campaign:  # said first: not its parameters missing
+            raise ValidationError(
+                f"sample {body.label!r}: suggestion_id {suggested.id} is a suggestion of "
+                f"another campaign, not of {campaign!r}"
+            )
+        params = {**suggested.params, **params}
     rec = store.add_sample(
         campaign,
         body.label,

@@ -809,6 +809,13 @@ def test_a_sample_made_as_suggested_needs_no_parameter_sent_again(lab):
     assert r.json()["departures"] == ["max_temperature 605 degC, suggested 600 degC (+5 degC)"]
     # without a suggestion nothing is filled in: the store names what is missing
     before = snapshot(lab)
+    other = {"name": "other", "parameters": [{"name": "x", "low": 0, "high": 1}]}
+    assert lab.client.post("/api/campaigns", json=other, headers=auth("bob")).status_code == 201
+    r = lab.client.post("/api/campaigns/other/samples", headers=auth("bob"),
+                        json={"label": "X1", "suggestion_id": a.id})  # fmt: skip
+    assert r.status_code == 422
+    assert f"suggestion_id {a.id} is a suggestion of another campaign" in r.json()["detail"]
+    before = snapshot(lab)
     r = lab.client.post(f"{C}/samples", headers=auth("bob"), json={"label": "O3"})
     assert r.status_code == 422
     assert "missing parameter(s) ramp_rate, max_temperature, dwell_time" in r.json()["detail"]
