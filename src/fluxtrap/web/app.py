@@ -212,6 +212,11 @@ def _explained(error: dict) -> dict:
         # "Input should be a valid dictionary" of a body that is valid JSON said nothing of why
         msg = "the body was not read as JSON: send it with Content-Type: application/json"
         return _said(error, msg)
+    if error.get("type") == "json_invalid":  # FastAPI said "JSON decode error", the reason in
+        # its ctx and the position a bare number in loc, and echoed an empty object as the input
+        why, at = (error.get("ctx") or {}).get("error", ""), error["loc"][-1]
+        where = f" at character {at} (from 0)" if isinstance(at, int) else ""
+        return _said(error, f"the body is not valid JSON: {why or 'malformed'}{where}")
     if isinstance(error.get("input"), UploadFile):  # a text field sent as a file part: FastAPI
         # quoted the UploadFile's attributes (_max_size, _rolled, its headers) back as the input
         msg = f"a file part ({_short(error['input'].filename, 60)!r}): send it as a text field"

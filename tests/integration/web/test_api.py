@@ -81,6 +81,23 @@ def test_a_token_sent_without_bearer_is_told_what_the_header_held(lab, value, sa
     assert snapshot(lab) == before
 
 
+def test_a_body_that_is_not_json_is_refused_saying_why_and_where(lab):
+    """Malformed JSON was a 422 'JSON decode error' with an empty object as its input, the
+    reason and the position left in ctx and loc: the message says both now."""
+    before = snapshot(lab)
+    body = '{"label": "B1", "params": }'
+    r = lab.client.post(f"{C}/samples", content=body, headers=auth("alice")
+                        | {"Content-Type": "application/json"})  # fmt: skip
+    assert r.status_code == 422
+    (error,) = r.json()["detail"]
+    assert (
+        error["msg"]
+        == f"the body is not valid JSON: Expecting value at character {len(body) - 1} (from 0)"
+    )
+    assert "input" not in error and error["loc"] == ["body", len(body) - 1]
+    assert snapshot(lab) == before
+
+
 def test_reader_reads_but_cannot_write(lab):
     lab.store.add_sample(NAME, "B1", P, recorded_by="alice")
     sug = lab.store.add_suggestions(NAME, [P | {"dwell_time": 6}], [0.1], {}, seed=1)[0]
