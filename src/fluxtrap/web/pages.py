@@ -148,7 +148,14 @@ def _page(
 
 
 def login_redirect(request: Request, err: LoginRequired) -> RedirectResponse:
-    return RedirectResponse(f"/login?{urlencode({'next': err.args[0]})}", status_code=303)
+    """To the login page, then back to the page asked; a page whose address, encoded in the
+    login page's, would pass the URL limit (limits.Guard's 414: a 5 KB ?sample= list became a
+    login address of 9 KB) goes back to its path without the query, or to /."""
+    limit = request.app.state.limits.max_header
+    for target in (err.args[0], here(request), "/"):
+        if len(to := f"/login?{urlencode({'next': target})}") <= limit:
+            break
+    return RedirectResponse(to, status_code=303)
 
 
 def safe_next(next: str) -> str:
@@ -169,7 +176,9 @@ def login_with_token(
     request: Request,
     # no length rule: a 422 would quote the pasted token back; none given: the page says so
     token: Annotated[str, Form()] = "",
-    next: Annotated[str, Form(max_length=2000)] = "/",
+    # as long as a URL may be (limits.Guard): 2000 had refused the login, 422, of a page asked
+    # by a longer address (a ?sample= list), which the login page had been sent back with
+    next: Annotated[str, Form(max_length=8 * 2**10)] = "/",
 ) -> HTMLResponse | RedirectResponse:
     """Check the token and start a session (``Store.start_session``): the session's id, never
     the token, goes into an HttpOnly, SameSite=Strict cookie (Secure over HTTPS) that no script
