@@ -625,6 +625,12 @@ def creep_command(
         f"decay at {at_s:.4g} s (ppm/h)",
         estimate_text(fit.decay_ppm_per_h(at_s), fit.decay_sigma_ppm_per_h(at_s)),
     )
+    if np.isfinite(fit.end_decay_ppm_per_h()):  # not b's average over the window: S there
+        shown.add_row(
+            "decay at the end, local (ppm/h)",
+            f"{estimate_text(fit.end_decay_ppm_per_h(), fit.end_decay_sigma_ppm_per_h())} at "
+            f"{fit.t_end_s:.4g} s (local S = {fit.end_fit[1]:.4g})",
+        )
     mri: dict = {}
     try:
         t01 = fit.time_to_reach_ppm_per_h(0.1)

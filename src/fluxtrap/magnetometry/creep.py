@@ -77,10 +77,20 @@ RUNS_Z = -4.0  # runs test: fewer sign changes than this many sigma below chance
 TREND_FRACTION = 0.05  # ... and a binned residual trend above this fraction of b (T per e-fold)
 START_TAUS = 50.0  # the default fit start after an origin with the ramp before it, in tau
 EXTRAPOLATED_DECADES = 1.0  # a time more than this many decades past the last point fitted warns
+END_MIN_POINTS = 6  # fewer points fitted: no curvature to fit, the end's decay is not estimated
+CURVED_SIGMAS = 5.0  # ln t's decay at the end this many 1-sigma of the end's own off ...
+CURVED_FRACTION = (
+    0.02  # ... and this fraction of it: said (an origin a few s late bends the start: 1.3%)
+)
 
 
 class CreepResidualWarning(UserWarning):
     """The residuals of a creep fit show structure that B = a - b ln t cannot explain."""
+
+
+class CreepCurvatureWarning(CreepResidualWarning):
+    """B = a - b ln t's decay rate at the series' end is off its local one by several 1-sigma:
+    the decay curves in ln t (power-law creep), and b averages a rate that falls over the window."""
 
 
 class FieldGrowsWarning(UserWarning):
@@ -129,6 +139,22 @@ class CreepFit:
     origin_moves_ab_T: tuple[float, float] = (0.0, 0.0)
     n_dropped: int = 0
     dropped_rows: tuple[int, ...] = ()
+    end_fit: tuple[float, float, float] = (np.nan, np.nan, np.nan)
+    end_cov: np.ndarray = field(default_factory=lambda: np.full((3, 3), np.nan))
+    end_offset_s: float = 0.0
+
+    def end_decay_ppm_per_h(self) -> float:
+        """Decay rate -dB/dt / B (ppm/h) at the last point fitted, ``t_end_s``, from the local
+        creep rate S there (``end_fit``: B = B_end (1 + kappa ln(t/t_end))^(-S/kappa), the
+        interpolation formula of collective creep, which holds both B = a - b ln t and the power
+        law of E = E0 (J/Jc)^n exactly): S / t_end * 3600e6. After a ramp in the series the
+        relaxation is fitted on t + ``end_offset_s`` (its start before the origin found), and the
+        rate is S / (t_end + end_offset_s). NaN under ``END_MIN_POINTS``."""
+        return self.end_fit[1] / (self.t_end_s + self.end_offset_s) * PPM_H
+
+    def end_decay_sigma_ppm_per_h(self) -> float:
+        """1-sigma of ``end_decay_ppm_per_h`` (that of S at the end, noise model as ``cov``)."""
+        return float(np.sqrt(self.end_cov[1, 1])) / (self.t_end_s + self.end_offset_s) * PPM_H
 
     def field(self, t_s: float | np.ndarray) -> float | np.ndarray:
         """Fitted B (T) at time ``t_s`` (s since the origin)."""
@@ -244,6 +270,13 @@ class CreepFit:
             "origin_moves_ab_T": list(self.origin_moves_ab_T),
             "n_dropped": self.n_dropped,
             "dropped_rows": list(self.dropped_rows),
+            "end_field_T": _finite(self.end_fit[0]),
+            "end_S": _finite(self.end_fit[1]),
+            "end_S_sigma": _finite(np.sqrt(self.end_cov[1, 1])),
+            "end_kappa": _finite(self.end_fit[2]),
+            "end_offset_s": self.end_offset_s,
+            "end_decay_ppm_per_h": _finite(self.end_decay_ppm_per_h()),
+            "end_decay_sigma_ppm_per_h": _finite(self.end_decay_sigma_ppm_per_h()),
         }
 
     def __repr__(self) -> str:
@@ -254,6 +287,74 @@ class CreepFit:
             f"[T, t in s], {self.n_points} points over {self.t_start_s:.3g}..{self.t_end_s:.3g} s, "
             f"S(t0) = {self.rate(self.t_start_s):.4g}>"
         )
+
+
+def _finite(x: float) -> float | None:
+    """``x`` as a float, None (JSON null) where it is not finite."""
+    return float(x) if np.isfinite(x) else None
+
+
+def _interpolation(x: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """B = B_end (1 + kappa x)^(-S / kappa) at x = ln(t / t_end), p = (B_end, S, kappa): the
+    interpolation formula of collective creep (J(t) = Jc [1 + (mu kT/U0) ln(t/t0)]^(-1/mu)).
+    kappa = -S is B = a - b ln t (Anderson-Kim), kappa -> 0 the power law B ~ t^(-S) of
+    E = E0 (J/Jc)^n (S = 1/(n - 1)); S is -d ln B / d ln t at t_end. Where 1 + kappa x <= 0
+    the field has crept to 0."""
+    b_end, rate, kappa = p
+    z = kappa * x
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(np.abs(z) < 1e-8, 1 - z / 2, np.log1p(z) / np.where(z == 0, 1, z))
+        return np.where(z > -1, b_end * np.exp(-rate * x * ratio), 0.0)
+
+
+def _end_fit(
+    ln_t: np.ndarray, b: np.ndarray, start: tuple[float, float], noise: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """(B_end, S, kappa) of ``_interpolation`` fitted to B ``b`` at ``ln_t`` (ascending) by least
+    squares from the ln t fit's ``start`` (a, b), and their covariance: the sandwich over its own
+    residuals' noise model (``noise_model``; those of ln t hold its misfit of a curved decay, taken
+    for correlated noise: 5x too wide) widened by Student's t of n - 3 degrees of freedom, as
+    the ln t fit's. ``noise`` False: the fit alone, no covariance (NaN)."""
+    from scipy.optimize import least_squares
+    from scipy.stats import norm
+    from scipy.stats import t as student
+
+    x = ln_t - ln_t[-1]
+    a, slope_b = start
+    b_end = a - slope_b * ln_t[-1]
+    rate = slope_b / b_end if b_end else 0.0
+    # between ln t (kappa = -S) and the power law (0); 1 + kappa x > 0 over the window
+    lo = -0.99 / max(-x[0], 1e-12)
+    # halfway first; the two ends only if that one did not converge (6e5 points: 1.9 s a try)
+    guesses = [(b_end, rate, max(-rate / 2, lo)), (b_end, rate, 0.0), (b_end, rate, max(-rate, lo))]
+    scale = max(float(np.max(np.abs(b))), 1e-300)
+    best = None
+    for guess in guesses:
+        if best is not None and best.status > 0:
+            break
+        found = least_squares(
+            lambda p: (_interpolation(x, p) - b) / scale,
+            guess,
+            bounds=([-np.inf, -np.inf, lo], [np.inf, np.inf, np.inf]),
+            x_scale=[scale, max(abs(rate), 1e-9), max(abs(rate), 1e-9)],
+            method="trf",
+        )
+        if best is None or found.cost < best.cost:
+            best = found
+    p = best.x
+    if not noise:
+        return p, np.full((3, 3), np.nan)
+    resid = b - _interpolation(x, p)
+    jac = best.jac * scale
+    dof = max(b.size - 3, 1)
+    tau, white = noise_model(np.exp(ln_t), resid)
+    try:
+        bread = np.linalg.inv(jac.T @ jac)
+    except np.linalg.LinAlgError:
+        return p, np.full((3, 3), np.nan)
+    omega_j = jac if white == 1 else white * jac + (1 - white) * _ou_solve(np.exp(ln_t), tau, jac)
+    wide = float(student.ppf(norm.cdf(1.0), dof)) ** 2
+    return p, wide * bread @ (jac.T @ omega_j) @ bread * (resid @ resid / dof)
 
 
 def _window_slopes(
@@ -529,6 +630,19 @@ def fit_creep(
         slope_moved, a_moved = np.polyfit(np.log(np.exp(ln_t) + shift), b, 1)
         moved = np.array([a_moved - a, slope - slope_moved])
         cov_ab = cov_ab + np.outer(moved, moved)
+    end_p, end_cov = np.full(3, np.nan), np.full((3, 3), np.nan)
+    t_fit = np.exp(ln_t)
+    # the relaxation from a ramp is a - b ln(t + tau') with tau' between tau and shift: the end's
+    # fit is on ln(t + shift / 2), both ends of that range its systematic (on t alone a 6000 s
+    # hold's local rate was 0.45% high, 4.6 of its 1-sigma)
+    offset = shift / 2 if bend else 0.0
+    if b.size >= END_MIN_POINTS and np.ptp(ln_t) > 0:
+        end_p, end_cov = _end_fit(np.log(t_fit + offset), b, (a, -slope))
+        for other in (0.0, shift) if bend else ():
+            moved_end = _end_fit(np.log(t_fit + other), b, (a, -slope), noise=False)[0]
+            # its rate S / (t_end + other) as an S at t_end + offset
+            moved_end[1] *= (t_fit[-1] + offset) / (t_fit[-1] + other)
+            end_cov = end_cov + np.outer(moved_end - end_p, moved_end - end_p) / 2
     notes = [note for note in (gaps, repeated) if note]
     if repeated:
         warnings.warn(repeated, RepeatedMeasurementWarning, stacklevel=2)
@@ -541,6 +655,25 @@ def fit_creep(
     if why:
         notes.append(f"{name}{f' [{column}]' if column else ''}: {why}")
         warnings.warn(notes[-1], CreepResidualWarning, stacklevel=2)
+    t_end = float(t_fit[-1])
+    log_rate = -slope / ((a + slope * ln_t[-1]) * t_end) * PPM_H
+    end_rate = end_p[1] / (t_end + offset) * PPM_H
+    end_sigma = np.sqrt(end_cov[1, 1]) / (t_end + offset) * PPM_H
+    b_end = a + slope * ln_t[-1]  # ln t's own 1-sigma there, as decay_sigma_ppm_per_h
+    grad = np.array([slope, a]) / (b_end**2 * t_end) * PPM_H
+    log_sigma = np.sqrt(max(grad @ cov_ab @ grad, 0.0))
+    off = abs(log_rate - end_rate)  # said where ln t's own 1-sigma does not cover it either
+    if off > max(CURVED_SIGMAS * end_sigma, log_sigma, CURVED_FRACTION * abs(end_rate)):
+        notes.append(
+            f"{name}{f' [{column}]' if column else ''}: B = a - b ln t gives {log_rate:.4g} ppm/h "
+            f"at the last point fitted ({t_end:.4g} s), its local decay rate there is "
+            f"{value_text(end_rate, end_sigma, '.4g')} ppm/h (S = {end_p[1]:.4g}, "
+            f"{(log_rate - end_rate) / end_sigma:+.1f} of its sigma; ln t's own "
+            f"{log_sigma:.2g} ppm/h): the decay curves in ln t "
+            f"(kappa = {end_p[2]:.3g}; 0 is the power law of E ~ J^n, -S ln t) and b averages "
+            "a rate that falls over the window; the local one is the series' (end_decay_ppm_per_h)"
+        )
+        warnings.warn(notes[-1], CreepCurvatureWarning, stacklevel=2)
     if a * slope > 0:  # B = a - b ln t moves away from 0
         notes.append(
             f"{name}{f' [{column}]' if column else ''}: the field grows in magnitude as ln t "
@@ -572,6 +705,9 @@ def fit_creep(
         origin_moves_ab_T=(float(moved[0]), float(moved[1])),
         n_dropped=dropped.size,
         dropped_rows=tuple(int(i) + 1 for i in dropped[:DROPPED_SHOWN]),
+        end_fit=(float(end_p[0]), float(end_p[1]), float(end_p[2])),
+        end_cov=end_cov,
+        end_offset_s=float(offset),
     )
 
 
