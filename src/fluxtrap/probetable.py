@@ -156,11 +156,17 @@ def readback_tolerance(time_s: np.ndarray, applied_T: np.ndarray) -> float:
 
 
 def without_gaps(
-    time_s: np.ndarray, field_T: np.ndarray, applied_T: np.ndarray | None, name: str
+    time_s: np.ndarray,
+    field_T: np.ndarray,
+    applied_T: np.ndarray | None,
+    name: str,
+    lines: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, str]:
     """The rows with a finite time, field and applied field (if given), the positions (0-based)
     of the others and a note saying how many and which ("" if none): they were dropped without a
-    word, only the point count showed it."""
+    word, only the point count showed it. With ``lines`` (each row's line in its file, as
+    ``read_series(..., with_lines=True)`` gives them) the note names file lines, as a refused
+    cell's error does (it named a data row, 5 for line 7 of a file with a comment line)."""
     ok = np.isfinite(time_s) & np.isfinite(field_T)
     if applied_T is not None:
         applied_T = np.asarray(applied_T, float)
@@ -172,12 +178,21 @@ def without_gaps(
     more = ", ..." if dropped.size > DROPPED_SHOWN else ""
     at = ", ".join(f"{time_s[i]:.6g}" if np.isfinite(time_s[i]) else "none" for i in first)
     clock = f"; t = {at}{more} s on its clock" if np.isfinite(time_s[first]).any() else ""
+    if lines is not None and np.shape(lines) == np.shape(time_s):
+        where = (
+            f"line{'s' * (dropped.size > 1)} {', '.join(str(int(lines[i])) for i in first)}"
+            f"{more} of the file{clock.replace('; ', ' (', 1) + ')' if clock else ''}"
+        )
+    else:
+        where = (
+            f"row{'s' * (dropped.size > 1)} {', '.join(str(i + 1) for i in first)}"
+            f"{more} (1 = the first data row{clock})"
+        )
     note = (
         f"{name}: {dropped.size} of {time_s.size} rows {'has' if dropped.size == 1 else 'have'} "
         "no finite time"
         f"{' or field' if applied_T is None else ', field or applied field'} (a gap in the logger's record, an "
-        f"empty cell?), left out: row{'s' * (dropped.size > 1)} {', '.join(str(i + 1) for i in first)}"
-        f"{more} (1 = the first data row{clock})"
+        f"empty cell?), left out: {where}"
     )
     applied = None if applied_T is None else applied_T[ok]
     return time_s[ok], field_T[ok], applied, dropped, note

@@ -81,7 +81,7 @@ def test_empty_cells_of_a_logger_file_are_left_out_and_named(files, tmp_path, ca
     code, text, err = cli(capsys, "compare", str(gappy), str(run), "--out", str(out))
     assert code == 0, err
     assert "gappy.csv: 3 of 403 rows have no finite time, field or applied field" in err
-    assert "rows 11, 12, 300 (1 = the first data row;" in err
+    assert "lines 12, 13, 301 of the file (t = " in err  # the file's lines, not data rows
     text = " ".join(text.split())
     assert "397 points" in text and "3 rows without a value left out (see the warning)" in text
     got = json.loads((out / "compare.json").read_text())

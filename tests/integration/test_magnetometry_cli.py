@@ -285,18 +285,26 @@ def test_creep_says_what_it_extrapolates_and_what_it_leaves_out(tmp_path, capsys
 
 def test_creep_reads_a_logger_gap_and_says_where(tmp_path, capsys):
     """Empty field cells (a Hall-probe logger's missing readings) stopped the file ("empty cell
-    where a number is required"); now the rows are left out and named by the CLI and the JSON."""
+    where a number is required"); now the rows are left out and named by the CLI and the JSON.
+    They are named by their line in the file, as an 'inf' cell's refusal names it: the note
+    said 'rows 4, 5, 300 (1 = the first data row)' for lines 6, 7, 302 of a file with a comment
+    line, where an inf on line 6 was refused as 'line 6'."""
     t = np.arange(1, 401) * 10.0
     rows = [f"{a:g},{1e3 * (1.5 - 0.01 * np.log(a)):.6f}" for a in t]
     for k in (3, 4, 299):
         rows[k] = f"{t[k]:g},"
+    rows[4] = f"{t[4]:g},nan"  # as numpy and LabVIEW write a missing reading
     series = tmp_path / "hall.csv"
-    series.write_text("time_s,B (mT)\n" + "\n".join(rows) + "\n")
+    series.write_text("# logger 7\ntime_s,B (mT)\n" + "\n".join(rows) + "\n")
     out = tmp_path / "creep.json"
     code, text, err = cli(capsys, "creep", str(series), "--out", str(out))
     assert code == 0, err
     assert "hall.csv: 3 of 400 rows have no finite time or field" in err
-    assert "rows 4, 5, 300 (1 = the first data row; t = 40, 50, 3000 s on its clock)" in err
+    assert "lines 6, 7, 302 of the file (t = 40, 50, 3000 s on its clock)" in err
+    inf = tmp_path / "inf.csv"
+    inf.write_text(series.read_text().replace(f"\n{t[3]:g},\n", f"\n{t[3]:g},inf\n"))
+    code, _, inf_err = cli(capsys, "creep", str(inf))
+    assert code != 0 and "inf.csv, line 6, column 'B (mT)'" in inf_err
     assert "397 points" in text and "3 rows without a value left out" in " ".join(text.split())
     res = json.loads(out.read_text())
     assert res["n_dropped"] == 3 and res["dropped_rows"] == [4, 5, 300]

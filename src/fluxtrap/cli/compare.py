@@ -157,7 +157,9 @@ def compare_command(
     shift_s = parse(shift, "time", "--shift")
     start_s = time_after_origin(start, "--start") if start else 0.0
     at_s = time_after_origin(at, "--at") if at else None
-    time, field, applied, col = read_series(measured_csv, column=column, gaps=True)
+    time, field, applied, col, lines = read_series(
+        measured_csv, column=column, gaps=True, with_lines=True
+    )
     probes, sim_name, sim_errors = _simulation(sim, db)
     ts, bs, applied_s, name = simulated_trace(probes, probe, source=sim_name)
     c = compare(
@@ -172,6 +174,7 @@ def compare_command(
         at_s=at_s,
         probe=name,
         source=measured_csv.name,
+        measured_lines=lines,
     )
     # a rate read off the fits where nothing was measured is said, as creep says it
     if at_note := c.measured_fit.extrapolation(c.at_s, "--at"):

@@ -570,7 +570,9 @@ def creep_command(
     origin_s = clock_time(origin, "--origin") if origin else None
     start_s = time_after_origin(start, "--start", zero=True) if start else None
     at_given = time_after_origin(at, "--at") if at else None
-    time, field, applied, col = read_series(series_csv, column=column, gaps=True)
+    time, field, applied, col, lines = read_series(
+        series_csv, column=column, gaps=True, with_lines=True
+    )
     with warnings.catch_warnings():
         # printed below from fit.warnings
         warnings.simplefilter("ignore", CreepResidualWarning)
@@ -584,6 +586,7 @@ def creep_command(
             start_s=start_s,
             source=series_csv.name,
             column=col,
+            lines=lines,
         )
     for text in fit.warnings:
         print(f"warning: {visible(text)}", file=sys.stderr)

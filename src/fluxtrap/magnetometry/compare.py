@@ -179,6 +179,7 @@ def compare(
     at_s: float | None = None,
     probe: str = "",
     source: str = "measured",
+    measured_lines: np.ndarray | None = None,
 ) -> Comparison:
     """Align, interpolate and fit a measured series against one simulated probe trace.
 
@@ -188,6 +189,8 @@ def compare(
     and simulated rows without a finite time, field or applied field are left out, counted and
     named (a ``MissingSamplesWarning`` each, as ``fit_creep``'s). Raises ``AnalysisError`` when the traces
     share no time after the origin, or fewer than 3 measured points fall in the overlap.
+    ``measured_lines``: ``(n,)`` each measured row's line in its file (``read_series(...,
+    with_lines=True)``): rows without a value are then named by it.
     """
     shift_s = in_si(shift_s, "time", "compare shift_s")
     start_s = in_si(start_s, "time", "compare start_s")
@@ -202,7 +205,9 @@ def compare(
             f"{source}: the measured times, fields (and applied fields) must be 1-D arrays of one "
             f"length, got shapes {', '.join(map(str, shapes))}"
         )
-    tm, bm, measured_applied_T, dropped, gaps = without_gaps(tm, bm, measured_applied_T, source)
+    tm, bm, measured_applied_T, dropped, gaps = without_gaps(
+        tm, bm, measured_applied_T, source, measured_lines
+    )
     if gaps:  # silently left out of the comparison; a NaN applied field misread as a hold
         warnings.warn(gaps, MissingSamplesWarning, stacklevel=2)
     back = time_goes_back(tm, bm, measured_applied_T, source)

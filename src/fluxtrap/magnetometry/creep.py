@@ -505,6 +505,7 @@ def fit_creep(
     start_s: float | None = None,
     source: str = "",
     column: str = "",
+    lines: np.ndarray | None = None,
 ) -> CreepFit:
     """Fit B = a - b ln t over the relaxation part of a trapped-field series.
 
@@ -520,7 +521,9 @@ def fit_creep(
     origin given or from applied_T only where that leaves a decade of the series; then the change
     of (a, b) fitted from 2 tau earlier is in ``cov``; the rows at t <= 0 are counted in
     ``n_before_origin``). Residual structure
-    warns (``CreepResidualWarning``) and is kept in ``warnings``.
+    warns (``CreepResidualWarning``) and is kept in ``warnings``. ``lines``: ``(n,)`` each row's
+    line in its file (``read_series(..., with_lines=True)``), so rows without a value are named
+    by it.
     """
     name = source or "series"
     time_s = array_in(time_s, "s", f"{name}: time_s")
@@ -535,7 +538,9 @@ def fit_creep(
             f"{name}: time_s, field_T (and applied_T) must be 1-D arrays of one length > 0, got "
             f"shapes {', '.join(map(str, shapes))}"
         )
-    time_s, field_T, applied_T, dropped, gaps = without_gaps(time_s, field_T, applied_T, name)
+    time_s, field_T, applied_T, dropped, gaps = without_gaps(
+        time_s, field_T, applied_T, name, lines
+    )
     if gaps:
         warnings.warn(gaps, MissingSamplesWarning, stacklevel=2)
     if time_s.size < 3:
@@ -903,7 +908,8 @@ def read_series(
     filename: str | None = None,
     exclude: tuple[str, ...] = (),
     gaps: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str]:
+    with_lines: bool = False,
+) -> tuple:
     """Read a trapped-field series CSV: time (s), field (T), applied field (T) or None, field column.
 
     Columns are found by their units (``time_s``, ``t (h)``, ``center_Bz_T``, ``B (mT)``); a field
@@ -913,7 +919,9 @@ def read_series(
     in s since its first row. With several field
     columns ``column`` says which one; the columns in ``exclude`` (a noise column) are not.
     With ``gaps`` an empty or NaN field or applied-field cell (a logger's missing reading) is
-    NaN, else an error. A time beyond ``MAX_CLOCK_S`` is refused, naming its line.
+    NaN, else an error. A time beyond ``MAX_CLOCK_S`` is refused, naming its line. With
+    ``with_lines`` a fifth item: each row's line in the file, ``(n,)`` int (for ``fit_creep``'s
+    and ``compare``'s ``lines``: a gap is then named by its line, as a refused cell is).
     """
     if isinstance(path_or_bytes, bytes):
         name = filename or "<bytes>"
@@ -1053,4 +1061,6 @@ def read_series(
             f"{time[j]:g} s ({back.size} such step(s)); a series runs forward in time: was the "
             "logger's clock reset, or are two series joined? Split the file or sort its rows"
         )
+    if with_lines:
+        return time, field, applied, fields[0], np.asarray(lines, int)
     return time, field, applied, fields[0]
