@@ -256,6 +256,8 @@ def test_creep_prints_the_local_decay_rate_of_a_power_law_series(tmp_path, capsy
     assert res["decay_at_ppm_per_h"] > 1.05 * truth  # the ln t fit's, kept as design.md says
     assert "decay at the end, local" in text and "0.02566" in text  # S = 1/39 = 0.02564
     assert "warning:" in err and "its local decay rate there is 2,56" in err
+    lo, hi = res["mri_0p1_ppm_h_curved_1sigma_s"]  # 0.1 ppm/h at 3.6e10 / 39 s = 1.068e4 d
+    assert lo <= 3.6e10 / 39 <= hi and "curved fit" in text
 
 
 def test_creep_says_what_it_extrapolates_and_what_it_leaves_out(tmp_path, capsys):

@@ -645,6 +645,13 @@ def creep_command(
         )
     except AnalysisError as err:
         shown.add_row("|decay| < 0.1 ppm/h (MRI)", str(err))
+    t01, lo, hi = fit.end_time_to_reach_ppm_per_h(0.1)
+    if np.isfinite(t01):  # the curvature fitted: ln t and the power law of E ~ J^n both held
+        mri |= {"mri_0p1_ppm_h_curved_after_s": t01, "mri_0p1_ppm_h_curved_1sigma_s": [lo, hi]}
+        shown.add_row(
+            "|decay| < 0.1 ppm/h, curved fit",
+            f"{t01 / 86400:.4g} d (1-sigma {lo / 86400:.4g}..{hi / 86400:.4g} d)",
+        )
     console.print(shown)
     summary = (
         fit.to_dict()

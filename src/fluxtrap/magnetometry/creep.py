@@ -156,6 +156,53 @@ class CreepFit:
         """1-sigma of ``end_decay_ppm_per_h`` (that of S at the end, noise model as ``cov``)."""
         return float(np.sqrt(self.end_cov[1, 1])) / (self.t_end_s + self.end_offset_s) * PPM_H
 
+    def end_time_to_reach_ppm_per_h(self, ppm_per_h: float) -> tuple[float, float, float]:
+        """When |decay| falls below ``ppm_per_h`` going on as ``end_fit`` (s since the origin),
+        and its 1-sigma range ``(t, lo, hi)``: first-order in ln t over ``end_cov``, so the
+        curvature's uncertainty is in it (a series that cannot tell ln t from the power law gets
+        the range of both). B = a - b ln t's ``time_to_reach_ppm_per_h`` assumes ln t for ever:
+        on n = 40 power-law creep (100..36,000 s) 1.63e4 d +- 1% for the true 1.07e4 d, here
+        1.07e4 d +- 0.3%. The last point fitted when already below; NaNs when not estimated,
+        inf when never (before 1e30 s)."""
+        p = np.asarray(self.end_fit, float)
+        if not np.all(np.isfinite(p)) or not np.all(np.isfinite(self.end_cov)):
+            return np.nan, np.nan, np.nan
+        t_s = self._end_first_below(p, ppm_per_h)
+        if not np.isfinite(t_s) or t_s <= self.t_end_s:
+            return t_s, t_s, t_s
+        grad = np.zeros(3)
+        for i in range(3):
+            h = 1e-3 * np.sqrt(self.end_cov[i, i]) or 1e-9 * max(abs(p[i]), 1e-12)
+            up, down = p.copy(), p.copy()
+            up[i], down[i] = p[i] + h, p[i] - h
+            ends = self._end_first_below(up, ppm_per_h), self._end_first_below(down, ppm_per_h)
+            if not all(np.isfinite(e) and e > 0 for e in ends):
+                return t_s, t_s if ends[0] < ends[1] else 0.0, np.inf
+            grad[i] = (np.log(ends[0]) - np.log(ends[1])) / (2 * h)
+        spread = float(np.sqrt(max(grad @ self.end_cov @ grad, 0.0)))
+        return t_s, t_s * np.exp(-spread), t_s * np.exp(spread)
+
+    def _end_first_below(self, p: np.ndarray, ppm_per_h: float) -> float:
+        """First time (s since the origin, from ``t_end_s`` on) at which |decay| of the end's
+        model with parameters ``p`` falls below ``ppm_per_h``; inf if never before 1e30 s."""
+        from scipy.optimize import brentq
+
+        _, rate, kappa = p
+        u_end = self.t_end_s + self.end_offset_s
+
+        def f(x: float) -> float:  # ln of |decay| / ppm_per_h at u = u_end e^x
+            z = 1 + kappa * x
+            return np.log(abs(rate) / (z * u_end * np.exp(x)) * PPM_H / ppm_per_h) if z > 0 else 1.0
+
+        hi = np.log(1e30 / u_end)
+        if kappa < 0:  # the field reaches 0 at x = -1 / kappa: the drift rises towards it
+            hi = min(hi, -1 / kappa - 1)  # d/dx of ln(z e^x) is 0 at x = -1/kappa - 1
+        if f(0.0) <= 0:
+            return self.t_end_s
+        if hi <= 0 or f(hi) > 0:
+            return np.inf
+        return float(u_end * np.exp(brentq(f, 0.0, hi)) - self.end_offset_s)
+
     def field(self, t_s: float | np.ndarray) -> float | np.ndarray:
         """Fitted B (T) at time ``t_s`` (s since the origin)."""
         return self.a_T - self.b_T * np.log(t_s)
@@ -308,13 +355,18 @@ def _interpolation(x: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 
 def _end_fit(
-    ln_t: np.ndarray, b: np.ndarray, start: tuple[float, float], noise: bool = True
+    ln_t: np.ndarray,
+    b: np.ndarray,
+    start: tuple[float, float],
+    noise: bool = True,
+    white_before: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(B_end, S, kappa) of ``_interpolation`` fitted to B ``b`` at ``ln_t`` (ascending) by least
     squares from the ln t fit's ``start`` (a, b), and their covariance: the sandwich over its own
     residuals' noise model (``noise_model``; those of ln t hold its misfit of a curved decay, taken
     for correlated noise: 5x too wide) widened by Student's t of n - 3 degrees of freedom, as
-    the ln t fit's. ``noise`` False: the fit alone, no covariance (NaN)."""
+    the ln t fit's. ``noise`` False: the fit alone, no covariance (NaN). ``white_before``: the
+    ln t fit's residuals were white noise, so are these (less misfit): not modelled again."""
     from scipy.optimize import least_squares
     from scipy.stats import norm
     from scipy.stats import t as student
@@ -347,7 +399,7 @@ def _end_fit(
     resid = b - _interpolation(x, p)
     jac = best.jac * scale
     dof = max(b.size - 3, 1)
-    tau, white = noise_model(np.exp(ln_t), resid)
+    tau, white = (0.0, 1.0) if white_before else noise_model(np.exp(ln_t), resid)
     try:
         bread = np.linalg.inv(jac.T @ jac)
     except np.linalg.LinAlgError:
@@ -643,7 +695,7 @@ def fit_creep(
     # hold's local rate was 0.45% high, 4.6 of its 1-sigma)
     offset = shift / 2 if bend else 0.0
     if b.size >= END_MIN_POINTS and np.ptp(ln_t) > 0:
-        end_p, end_cov = _end_fit(np.log(t_fit + offset), b, (a, -slope))
+        end_p, end_cov = _end_fit(np.log(t_fit + offset), b, (a, -slope), white_before=white == 1)
         for other in (0.0, shift) if bend else ():
             moved_end = _end_fit(np.log(t_fit + other), b, (a, -slope), noise=False)[0]
             # its rate S / (t_end + other) as an S at t_end + offset
