@@ -258,6 +258,9 @@ def test_creep_prints_the_local_decay_rate_of_a_power_law_series(tmp_path, capsy
     assert "warning:" in err and "its local decay rate there is 2,56" in err
     lo, hi = res["mri_0p1_ppm_h_curved_1sigma_s"]  # 0.1 ppm/h at 3.6e10 / 39 s = 1.068e4 d
     assert lo <= 3.6e10 / 39 <= hi and "curved fit" in text
+    code, text, err = cli(capsys, "creep", str(series), "--origin", "0 s", "--at", "1 year")
+    assert code == 0 and "decay at 3.156e+07 s, curved fit" in " ".join(text.split())
+    assert "2.93" in text.split("curved fit")[1][:40]  # 3.6e9 / 39 / 1 year = 2.925; ln t 3.90
 
 
 def test_creep_says_what_it_extrapolates_and_what_it_leaves_out(tmp_path, capsys):

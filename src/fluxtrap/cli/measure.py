@@ -634,6 +634,11 @@ def creep_command(
             f"{estimate_text(fit.end_decay_ppm_per_h(), fit.end_decay_sigma_ppm_per_h())} at "
             f"{fit.t_end_s:.4g} s (local S = {fit.end_fit[1]:.4g})",
         )
+    curved_at, curved_sigma = fit.end_decay_at(at_s)
+    if at_s != fit.t_end_s and np.isfinite(curved_at):  # the local S carried on to --at
+        shown.add_row(
+            f"decay at {at_s:.4g} s, curved fit (ppm/h)", estimate_text(curved_at, curved_sigma)
+        )
     mri: dict = {}
     try:
         t01 = fit.time_to_reach_ppm_per_h(0.1)
@@ -662,6 +667,8 @@ def creep_command(
             "decay_at_ppm_per_h": float(fit.decay_ppm_per_h(at_s)),
             "decay_at_sigma_ppm_per_h": float(fit.decay_sigma_ppm_per_h(at_s)),
             "S_at": float(fit.rate(at_s)),
+            "decay_at_curved_ppm_per_h": curved_at if np.isfinite(curved_at) else None,
+            "decay_at_curved_sigma_ppm_per_h": curved_sigma if np.isfinite(curved_sigma) else None,
             "at_extrapolated": at_note,
         }
         | mri

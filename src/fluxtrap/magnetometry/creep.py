@@ -156,6 +156,22 @@ class CreepFit:
         """1-sigma of ``end_decay_ppm_per_h`` (that of S at the end, noise model as ``cov``)."""
         return float(np.sqrt(self.end_cov[1, 1])) / (self.t_end_s + self.end_offset_s) * PPM_H
 
+    def end_decay_at(self, t_s: float) -> tuple[float, float]:
+        """Decay rate (ppm/h) at ``t_s`` (s since the origin) as ``end_fit`` has it, and its
+        1-sigma over ``end_cov`` (the curvature's uncertainty in it): S / ((1 + kappa x) u),
+        u = t + ``end_offset_s``, x = ln(u / u_end). Where B = a - b ln t's decay at a year is
+        read off b's average over the window (n = 40 power-law creep over 100..36,000 s: 21%
+        high, 1-sigma 0.9%), this is the local S carried on. NaNs when not estimated or where
+        the field has crept to 0 (1 + kappa x <= 0)."""
+        _, rate, kappa = self.end_fit
+        u = t_s + self.end_offset_s
+        x = np.log(u / (self.t_end_s + self.end_offset_s))
+        z = 1 + kappa * x
+        if not (np.isfinite(z) and z > 0 and np.all(np.isfinite(self.end_cov))):
+            return np.nan, np.nan
+        grad = np.array([0.0, 1 / (z * u), -rate * x / (z**2 * u)]) * PPM_H
+        return rate / (z * u) * PPM_H, float(np.sqrt(max(grad @ self.end_cov @ grad, 0.0)))
+
     def end_time_to_reach_ppm_per_h(self, ppm_per_h: float) -> tuple[float, float, float]:
         """When |decay| falls below ``ppm_per_h`` going on as ``end_fit`` (s since the origin),
         and its 1-sigma range ``(t, lo, hi)``: first-order in ln t over ``end_cov``, so the
