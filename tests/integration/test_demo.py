@@ -121,7 +121,7 @@ def test_the_centre_field_and_creep_printed_have_units_and_matching_digits():
     creep = fit_creep(t, field, applied_T=applied, start_s=100.0)
     text = centre_text(probes, {"max_error_T": 0.011, "final_error_T": 0.0078}, creep)
     shown = re.findall(r"(-?[\d,]+(?:\.(\d+))?) ± [\d,]+(?:\.(\d+))? ([^\s,:]+)", text)
-    assert [unit for *_, unit in shown] == ["T", "T", "T", "T", "ppm/h"], text
+    assert [unit for *_, unit in shown] == ["T", "T", "T", "T", "ppm/h", "ppm/h"], text
     assert all(len(v_decimals) == len(e_decimals) for _, v_decimals, e_decimals, _ in shown), text
 
 

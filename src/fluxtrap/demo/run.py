@@ -19,6 +19,7 @@ in ppm/h; ``demo-report/index.html`` shows it all (``fluxtrap.demo.report``).
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -41,6 +42,7 @@ from fluxtrap.demo.lab import VirtualLab
 from fluxtrap.demo.report import write_report
 from fluxtrap.demo.results import DemoResult, DemoSettings, Trial
 from fluxtrap.magnetometry import CreepFit, JcCurve, fit_creep
+from fluxtrap.magnetometry.creep import CreepCurvatureWarning
 from fluxtrap.simulate import Case, Simulation
 from fluxtrap.store import Store
 from fluxtrap.tomlfile import read_toml
@@ -260,7 +262,9 @@ def jc_text(trial: Trial) -> str:
 def centre_text(probes: pd.DataFrame, error: dict[str, float], creep: CreepFit) -> str:
     """The centre field (T) when the applied field reached zero and after the hold, each ± the
     estimated discretization ``error`` (``Result.errors["center"]``), and the creep fit ``creep``
-    of the hold: a and b (T) and the decay (ppm/h) at its end, each ± 1-sigma."""
+    of the hold: a and b (T) and the decay (ppm/h) at its end, each ± 1-sigma, and the local
+    decay there where it is estimated (``CreepFit.end_decay_ppm_per_h``: b averages a rate that
+    falls over the window when the power law of E ~ J^n curves the decay in ln t)."""
     at_zero = probes.loc[probes["applied_T"].abs() < 1e-9].iloc[0]
     sa, sb = np.sqrt(np.diag(creep.cov))
     end = creep.t_end_s
@@ -273,6 +277,12 @@ def centre_text(probes: pd.DataFrame, error: dict[str, float], creep: CreepFit) 
         f"a = {estimate_text(creep.a_T, sa)} T, b = {estimate_text(creep.b_T, sb)} T: "
         f"{estimate_text(creep.decay_ppm_per_h(end), creep.decay_sigma_ppm_per_h(end))} ppm/h "
         "at the end of the hold"
+        + (
+            f"; the local rate there {estimate_text(local, creep.end_decay_sigma_ppm_per_h())}"
+            " ppm/h"
+            if np.isfinite(local := creep.end_decay_ppm_per_h())
+            else ""
+        )
     )
 
 
@@ -366,15 +376,18 @@ def run_demo(
     result = Simulation(case).run(progress=not quiet)
     wall["simulation_s"] = time.perf_counter() - t1
     df = result.probes
-    # B = a - b ln t holds once the currents have relaxed from the ramp: fit the last decade of the hold
-    creep = fit_creep(
-        df["time_s"].to_numpy(),
-        df["center_Bz_T"].to_numpy(),
-        applied_T=df["applied_T"].to_numpy(),
-        start_s=settings.hold_s / 10,
-        source="simulation",
-        column="center_Bz_T",
-    )
+    # B = a - b ln t holds once the currents have relaxed from the ramp: fit the last decade of the
+    # hold; the power law's curvature in ln t is printed as the local rate (centre_text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CreepCurvatureWarning)
+        creep = fit_creep(
+            df["time_s"].to_numpy(),
+            df["center_Bz_T"].to_numpy(),
+            applied_T=df["applied_T"].to_numpy(),
+            start_s=settings.hold_s / 10,
+            source="simulation",
+            column="center_Bz_T",
+        )
     console.print(centre_text(df, result.errors.get("center", {}), creep))
     # the record of `fluxtrap simulate --db --campaign` (the report's files are its copies), its
     # summary with the J/B maps' numbers and the creep fit: the dashboard's page draws them
