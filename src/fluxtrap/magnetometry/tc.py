@@ -987,8 +987,12 @@ def _normal_line_read(
         new = (0.0, 0.0, step, float(np.hypot(1.2533 * noise / np.sqrt(drop.size), tilt)))
         return new, (_read_off_data(t, m - normal, new, noise, at) if step > 0 else None)
 
-    # the onset and full shielding read on the logistic's line, then once more on the data's
-    ends = [_read_off_data(t, m, fit, noise, x) for x in (0.01, 0.99)]
+    # the onset and full shielding read on the logistic's line, then once more on the data's;
+    # the onset where the shielding stands 3 point noises clear of the line, at least 1 %: at 1 %
+    # within the noise (1 % of a two-phase step) it was read anywhere up the normal state (47 K
+    # for 39 K), and the line fitted over its last 3 K tilted the read 5 K low, +- 7 K
+    first_level = max(0.01, min(3 * noise / abs(fit[2]), 0.1)) if fit[2] else 0.01
+    ends = [_read_off_data(t, m, fit, noise, x) for x in (first_level, 0.99)]
     for _ in range(2):
         if ends[0] is None or ends[1] is None or np.sum(t < ends[1][0]) < 3:
             return None
@@ -998,7 +1002,8 @@ def _normal_line_read(
             return None
         coef, cov = central
         (_, _, step, step_err), first = read(coef, low, shielded)
-        ends = [read(coef, low, x)[1] for x in (0.01, 0.99)]
+        level = max(0.01, min(3 * noise / step, 0.1)) if step > 0 else 0.01
+        ends = [read(coef, low, x)[1] for x in (level, 0.99)]
     if first is None:
         return None
     tc, tc_err = first

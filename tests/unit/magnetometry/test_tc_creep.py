@@ -1823,3 +1823,25 @@ def test_a_sweep_starting_inside_an_erf_transition_is_refused_as_cut_not_as_insi
         tc_from_table(mt_table(t, m))
     assert "not significant" not in str(err.value)
 
+
+def test_two_equal_phases_tc_is_read_on_a_normal_line_fitted_from_the_onset_not_from_the_noise():
+    """Two erf steps of equal size (38 K, 30 K) at noise 1 % of the whole step: Tc at 90 %
+    shielded is the lower phase's, 29.40 K (brentq on the exact curve). The data's normal-state
+    line was refitted from a 1 % onset read inside the noise (47 K for 39 K: 3 K of line, tilted
+    by it 40 % of the step over the sweep): 4 of 40 sweeps read 24.3-25.5 K +- 2-7 K. Seeds 12,
+    36 and 39 were those; now within 3 sigma of the truth with a 1-sigma under 0.5 K."""
+    from scipy.optimize import brentq
+    from scipy.special import erf
+
+    def shielded(t):
+        return 0.25 * (2 - erf((t - 38.0) / 0.7) - erf(t - 30.0))
+
+    truth = brentq(lambda x: shielded(x) - 0.9, 10, 37)
+    t = np.linspace(2, 50, 240)
+    for seed in (12, 36, 39):
+        noise = np.random.default_rng(seed).normal(0, 1e-6, t.size)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TcStructureWarning)
+            (res,) = tc_from_table(mt_table(t, -1e-4 * shielded(t) + noise))
+        assert res.tc_err_K < 0.5, (seed, res)
+        assert abs(res.tc_K - truth) < 3 * res.tc_err_K, (seed, res, truth)
