@@ -220,6 +220,8 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
                 label = shielding[warm.index(k)]
             elif zfc != fc and len(warm) == 1:
                 label = "ZFC" if zfc else "FC"
+            elif len(warm) == 1 and k in warm and _zfc_before_fcc(table, segs, k, cool, zfc and fc):
+                label = "ZFC"  # ZFC warming, then FC cooling (ZFC-FCC): had been 'warming sweep 1'
             elif len(segs) == 1:
                 label = "sweep"
             elif k in warm:  # no word, no history: ZFC and FC sweeps look alike (no label by order)
@@ -283,6 +285,19 @@ def _shielding_order(table: MeasurementTable, pair: list[tuple[int, int]]) -> tu
     if m2 <= SHIELDING_RATIO * m1:
         return ("FC", "ZFC")
     return ()
+
+
+def _zfc_before_fcc(
+    table: MeasurementTable, segs: list[tuple[int, int]], k: int, cool: list[int], named: bool
+) -> bool:
+    """Whether the file's one warming sweep (``segs[k]``) is a ZFC one: a cooling sweep follows
+    it in its field (field-cooled, FCC) and the file's name says ZFC and FC (``named``) or the
+    warming sweep shields at its coldest ``SHIELDING_RATIO`` times the cooling sweep."""
+    after = [c for c in cool if c > k]
+    if not after:
+        return False
+    later = after[0]
+    return named or _shielding_order(table, [segs[k], segs[later]]) == ("ZFC", "FC")
 
 
 SHIELDING_RATIO = 2.0  # ZFC over FC moment at the coldest point; bulk Ba122 expels ~5-20 %

@@ -1845,3 +1845,18 @@ def test_two_equal_phases_tc_is_read_on_a_normal_line_fitted_from_the_onset_not_
             (res,) = tc_from_table(mt_table(t, -1e-4 * shielded(t) + noise))
         assert res.tc_err_K < 0.5, (seed, res)
         assert abs(res.tc_K - truth) < 3 * res.tc_err_K, (seed, res, truth)
+
+
+def test_a_zfc_warming_sweep_before_an_fc_cooling_sweep_is_labelled_zfc():
+    """The common ZFC-FCC protocol: warming after zero-field cooling, then cooling in the same
+    field. The warming sweep shields 10x the field-cooled one at 5 K (ZFC shielding exceeds FC
+    expulsion), so it is ZFC; it had been 'warming sweep 1' (the rule compared warming sweeps
+    only). Alike sweeps (a paramagnet's, no shielding) stay unlabelled."""
+    zfc, fc = synthetic_mt(step=1e-5), synthetic_mt(step=1e-6, seed=1)
+    t = np.concatenate([zfc.temperature_K, fc.temperature_K[::-1]])
+    m = np.concatenate([zfc.moment_Am2, fc.moment_Am2[::-1]])
+    assert [s.label for s in split_sweeps(mt_table(t, m))] == ["ZFC", "FC cooling"]
+    assert [s.label for s in split_sweeps(mt_table(t, -m))] == ["warming sweep 1", "FC cooling"]
+    again = synthetic_mt(step=1e-5, seed=2).moment_Am2[::-1]  # cooled in field, shields alike
+    alike = np.concatenate([zfc.moment_Am2, again])
+    assert [s.label for s in split_sweeps(mt_table(t, alike))][0] == "warming sweep 1"
