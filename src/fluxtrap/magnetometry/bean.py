@@ -89,6 +89,11 @@ MINOR_LOOP_SHIELDING = 0.3
 # moment is too small for the volume: a column in A*m^2 labelled emu reads 1000x small (5e-4),
 # and so does Jc, which no other check sees (a 1e9 A/m^2 bar read 1e6 A/m^2, 100 A/cm^2).
 SHIELDING_FRACTION_MIN = 0.02
+# The same over a sample not thinner along the field than across it (c >= a: a bar, a cube, a
+# rod; 0.51-0.62 over synthetic ones, Kim Jc0 3e8-1e10 A/m^2, B0 0.05-2 T; a plate's reaches 7):
+# below this one of its edges is given 10x too large (cm for mm: c or b x10 read 0.05-0.07, Jc
+# 10x low, a mass-less file with no word) or the moment is a tenth of the sample's.
+SHIELDING_FRACTION_BAR = 0.15
 # The strongest static magnets reach 45 T (hybrid; superconducting ones 16 T for magnetometry):
 # a loop turning above it is a field column 10x off its label (kOe labelled T: a 7 T loop read
 # to 70 T, under the readers' 100 T, and jc_3T was Jc at 0.3 T, 3.1x the truth, with no word),
@@ -401,7 +406,7 @@ def jc_from_width(
     if not width.not_superconducting:  # a forced non-superconductor has its own warning
         sample = sample_text(a_m, b_m, c_m, shape)
         if width.virgin_extreme is not None:
-            _check_shielding(width.virgin_extreme, volume, sample, where, notes)
+            _check_shielding(width.virgin_extreme, volume, sample, where, notes, plate=c_m < a_m)
         elif (~below).sum() < 3 and width.turning_extreme is not None:
             # irreversible up to its turning fields: a critical state there
             _check_shielding(width.turning_extreme, volume, sample, where, notes, by="turning")
@@ -657,17 +662,30 @@ def _check_shielding(
     notes: list[str],
     *,
     by: str = "virgin",
+    plate: bool = True,
 ) -> None:
     """The virgin branch's shielding at its lowest moment (``loops.virgin_extreme``: field change
     T, moment change A*m^2), or for a loop without a virgin branch, ``by`` "turning", a return
     branch's just after its field reversal (``loops.turning_extreme``), or ``by`` "peak", the
     return branches' remanent peak (``loops.central_peak``: its shift past zero field T, its
     moment A*m^2), in the ``sample`` of ``volume_m3`` below ``SHIELDING_FRACTION_MIN``: a note
-    in ``notes`` and an ``ImplausibleJcWarning`` (nothing without)."""
+    in ``notes`` and an ``ImplausibleJcWarning`` (nothing without). A virgin branch of a sample
+    given as no ``plate`` (c >= a) below ``SHIELDING_FRACTION_BAR`` is said to be an edge 10x off."""
     if extreme is None:
         return
     field_T, moment_Am2 = extreme
     fraction = MU0 * moment_Am2 / volume_m3 / field_T
+    if by == "virgin" and not plate and SHIELDING_FRACTION_MIN <= fraction < SHIELDING_FRACTION_BAR:
+        notes.append(
+            f"{where}: the virgin branch shields up to {field_T:.3g} T, where the field "
+            f"penetrates the sample, by {moment_Am2 * 1e3:.3g} emu: mu0 M / B = {fraction:.2g} in "
+            f"the {sample}, where a bar as thick along the field as across it shields about 0.5 "
+            f"at penetration, whatever its Jc: the volume is about {0.5 / fraction:.2g}x too "
+            "large for the moment. Is an edge given 10x too large (cm for mm: Jc about 10x too "
+            "low), or the moment a part of the sample's? Jc is derived from the edges as given"
+        )
+        warnings.warn(notes[-1], ImplausibleJcWarning, stacklevel=3)
+        return
     if fraction >= SHIELDING_FRACTION_MIN:
         return
     said = {

@@ -2207,3 +2207,28 @@ def test_a_loop_width_s_repr_is_one_line_with_units():
     assert float(peak) == pytest.approx(np.abs(width.dm_Am2).max() * 1e3, rel=5e-3)  # 3 digits
     slope = re.search(r"background ([\d.e+-]+) emu/T", shown)[1]
     assert float(slope) == pytest.approx(width.background_Am2_per_T * 1e3, rel=5e-3)
+
+
+@pytest.mark.parametrize("edge", ["c", "b"])
+def test_an_edge_given_10x_too_large_is_named_by_the_virgin_shielding(edge):
+    """The users' bar (0.5 x 1.2 x 2.8 mm, c >= a) with c or b given in cm for mm, in a file
+    without a sample mass: Jc read 10x low (Kim 3e9 A/m^2: 4.3e7 for 4.3e8 at 3 T) with no word.
+    A bar as thick along the field as across it shields mu0 M / B about 0.5 at penetration
+    whatever its Jc (synthetic bars, cubes, rods 0.51-0.62); here about 0.05: an
+    ImplausibleJcWarning says the volume is about 10x too large. The right edges, and a thin
+    plate (c < a, whose shielding reaches 7), say nothing."""
+    jcf = kim(3e9, 0.5)
+    loop = synthetic_mh_loop(jcf, A, B, C, n_points=71, noise_emu=1e-5)
+    given = {"c": (A, B, 10 * C), "b": (A, 10 * B, C)}[edge]
+    with pytest.warns(ImplausibleJcWarning, match=r"an edge given 10x too large") as caught:
+        wrong = jc_from_loop(loop, *given)
+    note = next(str(w.message) for w in caught if w.category is ImplausibleJcWarning)
+    assert note in wrong.settings["warnings"]
+    fraction = float(re.search(r"mu0 M / B = ([\d.e+-]+) ", note).group(1))
+    assert 0.03 < fraction < 0.08  # 10x below a bar's ~0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        right = jc_from_loop(loop, A, B, C)
+        plate = (2e-3, 3e-3, 0.2e-3)
+        jc_from_loop(synthetic_mh_loop(jcf, *plate, n_points=71, noise_emu=1e-5), *plate)
+    assert right.at(3.0) == pytest.approx(float(jcf(np.array([3.0]))[0]), rel=1e-3)
