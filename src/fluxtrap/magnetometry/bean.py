@@ -412,6 +412,7 @@ def jc_from_width(
             _check_shielding(width.turning_extreme, volume, sample, where, notes, by="turning")
         else:  # reversible at its turns (or the zone unresolved): the remanent peak's shift
             _check_shielding(width.central_peak, volume, sample, where, notes, by="peak")
+    _check_virgin_offset(width, kept_grid, kept_dm, b_sf, turning, volume, where, notes)
     span = width.temperature_range_K
     if span is not None and drifted(span):
         notes.append(
@@ -709,6 +710,62 @@ def _check_shielding(
         "is derived from the moment and edges as given"
     )
     warnings.warn(notes[-1], ImplausibleJcWarning, stacklevel=3)
+
+
+class MomentDriftWarning(ImplausibleJcWarning):
+    """The virgin branch and the return branch sweeping the same way differ where both are fully
+    penetrated: the moment drifted between them, and the loop width with it (an
+    ``ImplausibleJcWarning``: the CLI and the upload print it from the curve's settings)."""
+
+
+# the virgin branch off the return branch past full penetration by over this fraction of the loop
+# width there (and 5 standard errors): said. A moment drifting 5 % of the 3 T width over the loop
+# (a SQUID offset) read Jc(3 T) 2 % and Jc(5 T) 3 % low for a 0.01 % 1-sigma, with no word
+VIRGIN_OFFSET_FRACTION = 0.02
+
+
+def _check_virgin_offset(
+    width: LoopWidth,
+    grid: np.ndarray,
+    dm_A_m: np.ndarray,
+    b_sf: np.ndarray,
+    turning: np.ndarray,
+    volume_m3: float,
+    where: str,
+    notes: list[str],
+) -> None:
+    """A note and a ``MomentDriftWarning`` where the virgin branch (``width.virgin_offset``) lies
+    off the return branch sweeping the same way, at its fields past twice the full-penetration
+    field ``b_sf`` (T, on ``grid`` with the loop width ``dm_A_m``, A/m, in a sample of
+    ``volume_m3``) and below the turning zone (``turning``), by over
+    ``VIRGIN_OFFSET_FRACTION`` of the loop width there and 5 standard errors of the median."""
+    if (
+        width.virgin_offset is None
+        or width.not_superconducting  # a forced non-superconductor: no critical state to compare
+        or grid.size < 2
+        or not (~turning).any()
+    ):
+        return
+    fields, offset, sigma = width.virgin_offset
+    b = np.abs(fields)
+    top = float(grid[~turning].max())
+    past = (b >= np.interp(b, grid, 2 * b_sf)) & (b <= top)
+    if past.sum() < 5:
+        return
+    median = float(np.median(offset[past]))
+    err = 1.2533 * float(np.median(sigma[past])) / np.sqrt(past.sum())
+    dm = float(np.median(np.interp(b[past], grid, dm_A_m))) * volume_m3  # the width there, A*m^2
+    if not (abs(median) > 5 * err and abs(median) > VIRGIN_OFFSET_FRACTION * dm):
+        return
+    notes.append(
+        f"{where}: past full penetration ({b[past].min():.3g}-{b[past].max():.3g} T), where the "
+        "virgin branch and the return branch sweeping the same way carry the same critical "
+        f"state, they differ by {median * 1e3:.3g} ± {err * 1e3:.2g} emu, "
+        f"{abs(median) / dm:.1%} of the loop width there: the moment drifted between them (the "
+        "magnetometer's offset, the temperature, a change of sweep rate?), so the loop width and "
+        "Jc may be off by as much; its ± does not include this"
+    )
+    warnings.warn(notes[-1], MomentDriftWarning, stacklevel=3)
 
 
 def _below_first(grid: np.ndarray, flag: np.ndarray) -> float:

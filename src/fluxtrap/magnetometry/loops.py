@@ -237,7 +237,9 @@ class LoopWidth:
     ``other_loops_K``: the temperatures (K) of the file's other complete loops, not analysed;
     ``virgin_extreme``: see ``virgin_extreme`` (None where it tells nothing);
     ``turning_extreme``: see ``turning_extreme`` (the return branches, None for a half loop);
-    ``central_peak``: see ``central_peak`` (likewise); ``half_loop``:
+    ``central_peak``: see ``central_peak`` (likewise); ``virgin_offset``: the virgin branch's
+    fields (T), its moment less the return branch sweeping the same way's there (A*m^2) and
+    that difference's 1-sigma, ``virgin_offset_at`` (None without both); ``half_loop``:
     which branch the virgin branch stood in for and why that holds ("" for a full loop; see
     ``half_loop_stand_ins``).
     """
@@ -265,6 +267,7 @@ class LoopWidth:
     half_loop: str = ""
     turning_extreme: tuple[float, float] | None = None
     central_peak: tuple[float, float] | None = None
+    virgin_offset: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         if self.dm_scatter_Am2 is None:
@@ -434,6 +437,31 @@ def virgin_extreme(
     if k < 4 or k == dm.size - 1 or not dm[k] < 0:
         return None
     return float(db[k]), float(-dm[k])
+
+
+def virgin_offset_at(
+    branches: tuple[Branch, ...] | list[Branch], loop: int, dec: Branch, inc: Branch
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The virgin branch of ``loop`` against the return branch sweeping the same way (``inc``
+    for a virgin sweep to +B, ``dec`` to -B) at the virgin's fields inside that branch's span:
+    (fields T, virgin minus that branch's moment A*m^2, its 1-sigma: the error columns', else
+    each branch's scatter, ``branch_noise``). Past full penetration both carry the same critical
+    state, so a difference there is a drift of the moment between them; None without 3 fields."""
+    virgin = next((b for b in branches if b.loop == loop and b.kind == "virgin"), None)
+    if virgin is None or virgin.field_T.size < 6:
+        return None
+    bv, mv = virgin.sorted()
+    same = inc if virgin.field_T[-1] > virgin.field_T[0] else dec
+    bs, ms = same.sorted()
+    sel = (bv >= bs[0]) & (bv <= bs[-1])
+    if sel.sum() < 3:
+        return None
+    err_v, err_s = virgin.sorted_err(), same.sorted_err()
+    if np.isfinite(err_v).all() and np.isfinite(err_s).all():
+        sigma = np.hypot(err_v[sel], interp_sigma(bv[sel], bs, err_s))
+    else:
+        sigma = np.full(int(sel.sum()), float(np.hypot(branch_noise(bv, mv), branch_noise(bs, ms))))
+    return bv[sel], mv[sel] - np.interp(bv[sel], bs, ms), sigma
 
 
 # a return branch's field step lies inside its turning zone while it changes the moment by over
@@ -781,6 +809,7 @@ def loop_width(
         if g1 > lo and g0 < hi
     ]
     v_slope, v_field, why = shielding_check(branches, loop)
+    offset = None if loop in stand_ins else virgin_offset_at(branches, loop, dec, inc)
     extreme = virgin_extreme(branches, loop, fitted_slope or 0.0)
     t_range = _temperatures(table, dec, inc)
     rise = None
@@ -802,6 +831,7 @@ def loop_width(
         virgin_slope_Am2_per_T=v_slope,
         virgin_field_T=v_field,
         virgin_extreme=extreme,
+        virgin_offset=offset,
         half_loop=half,
         turning_extreme=turn,
         central_peak=peak,
