@@ -59,6 +59,11 @@ TIME_RESOLUTION = 1e-12
 MAX_REJECTED_IN_ROW = 40  # a run that rejects this many attempts in a row cannot advance
 # heated past Tc, an element keeps this fraction of its Jc(B) (the power law needs Jc > 0)
 JC_FLOOR = 1e-3
+# The step control's self-field scale (``field_error``: the superconductors' mean Jc x the stack's
+# radius) is at least this fraction of it at B = 0: a Jc(B) table falling to the 1e-4 A/cm^2 that
+# stands for no pinning above the irreversibility field put the scale 1e8x down while the
+# sample was above it, and a field-cooled disk took 2652 steps for 134
+SELF_FIELD_FLOOR = 1e-2
 # Newton iterations of E(J) with a normal-state channel: from the start, within ln n of the root
 # in ln E, quadratic near it (about 10 where the channels share the current)
 SHARED_ITERATIONS = 60
@@ -357,7 +362,20 @@ class Discretization:
         jc = self.jc(u, temperature_K)
         if self.g_n is not None:  # past Tc a normal-state channel's Jc is 0: its floor
             jc = np.maximum(jc, self.jc_floor)
-        return rms / ((w_sc @ jc) / w_sc.sum() * self.radius)
+        mean = (w_sc @ jc) / w_sc.sum()
+        return rms / (max(mean, SELF_FIELD_FLOOR * self.zero_field_jc(temperature_K)) * self.radius)
+
+    def zero_field_jc(self, temperature_K: float | np.ndarray) -> float:
+        """The superconductors' r-weighted mean Jc (A/m^2) at B = 0 and ``temperature_K`` (one
+        temperature, or per conductor element as in ``jc``): the largest self-field scale the
+        state can take at that temperature."""
+        per_element = np.ndim(temperature_K) > 0
+        t = temperature_K[self.sc] if per_element else temperature_K
+        jc0 = np.empty(len(self.sc))
+        for m, idx in self.sc_groups:
+            jc0[idx] = m.jc_at(np.zeros(len(idx)), t[idx] if per_element else t)
+        w_sc = self.w[self.sc]
+        return float((w_sc @ jc0) / w_sc.sum())
 
     # constitutive law ------------------------------------------------------------------------
     def field_T(self, u: np.ndarray) -> np.ndarray:
