@@ -176,3 +176,36 @@ def test_maps_at_too_many_times_are_refused_before_j_is_gathered(result, monkeyp
                        r"limit of"):  # fmt: skip
         result.field_maps([None] * 11, shape=(3, 2))
     assert len(result.field_maps([None] * 10, shape=(3, 2))) == 10
+
+
+@pytest.mark.filterwarnings("ignore:accuracy target")
+def test_a_map_whose_currents_the_shared_scale_hides_says_their_peak():
+    """maps.png draws every J panel on one colour scale, the largest |J| of its times: warmed
+    to 29.9 K of Tc 30 K, Jc and the currents fall to s(29.9) / s(5) = 4e-4 of their 5 K value
+    (s = (1 - (T/Tc)^2)^1.5) and the last panel was blank. It now says its peak |J| (A/cm^2),
+    the snapshot's own; the panels at 5 K, on the scale, say nothing."""
+    import copy
+
+    case = copy.deepcopy(CASE)
+    case["materials"]["sc"]["jc"]["temperature"] = {"at": "5 K", "tc": "30 K", "exponent": 1.5}
+    case["protocol"][2] = {"step": "ramp_temperature", "to": "29.9 K", "rate": "1 K/s"}
+    warmed = simulate(case)
+    fig = warmed.plot_maps()
+    j_axes = [ax for ax in fig.axes if ax.get_title()][::2]
+    said = [[t.get_text() for t in ax.texts] for ax in j_axes]
+    peak = np.abs(warmed.snapshots[-1].J_A_m2).max() / 1e4
+    s = lambda t: (1 - (t / 30) ** 2) ** 1.5  # noqa: E731
+    assert peak < 3 * s(29.9) / s(5) * 2e4  # J follows Jc(T) down (within creep's margin)
+    assert said == [[], [], [f"|J| up to {peak:.3g} A/cm$^2$"]]
+
+
+def test_the_current_colour_bar_label_clears_the_field_maps_axis_label(result):
+    """maps.png without a heat model: at wspace 0.25 the J colour bar's label, J_phi (A/cm^2),
+    was drawn over the |B| column's "z (mm)" (the three-column figure had been given room)."""
+    fig = result.plot_maps()
+    fig.canvas.draw()
+    j_label = fig.axes[-2].yaxis.label
+    assert j_label.get_text() == "$J_\\varphi$ (A/cm$^2$)"
+    z_label = fig.axes[1].yaxis.label  # the first row's |B| map
+    assert z_label.get_text() == "z (mm)"
+    assert j_label.get_window_extent().x1 < z_label.get_window_extent().x0
