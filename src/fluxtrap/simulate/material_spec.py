@@ -125,7 +125,7 @@ def _jc_model(jc_spec: Mapping[str, Any], w: str, base_dir: Path):
     if kind == "table":
         return _table_jc(table(jc_spec, "table", w), f"{w}.table")
     if kind == "tables":
-        return _tables_jc(jc_spec, w)
+        return _tables_jc(jc_spec, w, base_dir)
     if kind == "kim":
         kim = table(jc_spec, "kim", w)
         check_keys(kim, ("jc0", "b0"), f"{w}.kim")
@@ -136,27 +136,41 @@ def _jc_model(jc_spec: Mapping[str, Any], w: str, base_dir: Path):
     if kind == "constant":
         return ConstantJc(quantity(jc_spec, "constant", "current_density", w))
     if kind == "csv":
-        name = jc_spec["csv"]
-        if not isinstance(name, str) or not name.strip():  # "" read the case's folder
-            raise ValidationError(f"{w}.csv: expected a file name, got {shown(name)}")
-        path = Path(name)
-        try:
-            return read_jc_csv(path if path.is_absolute() else base_dir / path)
-        except InputFileError as err:  # name the key too: a case may read several tables
-            raise InputFileError(f"{w}.csv = {shown(name)}: {err}") from None
+        return _csv_jc(jc_spec, w, base_dir)
     return as_jc_model(jc_spec["curve"])
 
 
-def _tables_jc(jc_spec: Mapping[str, Any], w: str) -> TemperatureTablesJc:
-    """``jc.tables`` (each a jc.table with its ``temperature``) and ``jc.tc``."""
+def _csv_jc(spec: Mapping[str, Any], w: str, base_dir: Path) -> TableJc:
+    """``csv`` of ``spec`` (``jc.csv``, or a ``jc.tables`` entry's): a ``B_T,Jc_A_cm2`` file
+    as ``fluxtrap jc`` writes it, relative to the case's folder."""
+    name = spec["csv"]
+    if not isinstance(name, str) or not name.strip():  # "" read the case's folder
+        raise ValidationError(f"{w}.csv: expected a file name, got {shown(name)}")
+    path = Path(name)
+    try:
+        return read_jc_csv(path if path.is_absolute() else base_dir / path)
+    except InputFileError as err:  # name the key too: a case may read several tables
+        raise InputFileError(f"{w}.csv = {shown(name)}: {err}") from None
+
+
+def _tables_jc(jc_spec: Mapping[str, Any], w: str, base_dir: Path) -> TemperatureTablesJc:
+    """``jc.tables`` (each a jc.table, or a ``csv`` file as ``fluxtrap jc`` writes, with its
+    ``temperature``) and ``jc.tc``."""
     items = jc_spec["tables"]
     if not isinstance(items, list) or not all(isinstance(x, Mapping) for x in items):
         raise ValidationError(f"{w}.tables: expected a list of tables ([[...jc.tables]] in TOML)")
     temps, tables = [], []
     for i, t in enumerate(items):
         wt = f"{w}.tables[{i}]"
-        check_keys(t, (*TABLE_KEYS, "temperature"), wt)
+        check_keys(t, (*TABLE_KEYS, "csv", "temperature"), wt)
         temps.append(quantity(t, "temperature", "temperature", wt))
+        if "csv" in t:  # a measured loop's Jc(B), as `fluxtrap jc --out` writes it
+            if given := [k for k in TABLE_KEYS if k in t]:
+                raise ValidationError(
+                    f"{wt}: give csv or field and jc, not both (also got {', '.join(given)})"
+                )
+            tables.append(_csv_jc(t, wt, base_dir))
+            continue
         tables.append(_table_jc({k: v for k, v in t.items() if k != "temperature"}, wt))
     return TemperatureTablesJc(
         tuple(temps), tuple(tables), quantity(jc_spec, "tc", "temperature", w)

@@ -287,7 +287,8 @@ class TemperatureTablesJc:
         return {
             "tc": f"{self.tc_K!r} K",
             "tables": [
-                {"temperature": f"{temp!r} K", **table.to_dict()["table"]}
+                # a table read from a file keeps its file, as jc.csv does ({"csv": path})
+                {"temperature": f"{temp!r} K", **table.to_dict().get("table", table.to_dict())}
                 for temp, table in zip(self.temperatures_K, self.tables, strict=True)
             ],
         }

@@ -275,3 +275,53 @@ def test_jc_tables_rising_with_temperature_are_warned_of_or_refused_naming_where
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Case.from_dict(case(m))
+
+
+def test_jc_tables_read_the_csv_files_fluxtrap_jc_writes(tmp_path):
+    """Jc(B) measured at several temperatures comes as one `fluxtrap jc --out` file per loop;
+    ``jc.tables`` took inline columns only ("tables[0].csv: unknown key"). An entry may give
+    ``csv`` (relative to the case file) with its temperature: the same Jc(B, T) as the inline
+    tables of the same numbers, a row flagged unpenetrated left out as jc.csv leaves it, and a
+    file beside inline columns is refused naming the entry."""
+    from fluxtrap.jctable import jc_csv_text
+
+    for temp, jc in (("5", JC5), ("20", JC20)):
+        text = jc_csv_text(FIELD, np.array(jc) * 1e4, np.full(3, np.nan), np.zeros(3))
+        # a loop's row the sample was not penetrated at (extended Bean too low there)
+        (tmp_path / f"jc_{temp}K.csv").write_text(text + "2.5,1e9,,1\n")
+    path = tmp_path / "case.toml"
+    path.write_text(
+        """
+[materials.sc]
+n = 35
+jc.tc = "38 K"
+[[materials.sc.jc.tables]]
+temperature = "5 K"
+csv = "jc_5K.csv"
+[[materials.sc.jc.tables]]
+temperature = "20 K"
+csv = "jc_20K.csv"
+[[stack]]
+material = "sc"
+radius = "4 mm"
+thickness = "2 mm"
+[[protocol]]
+step = "set"
+field = "0 T"
+temperature = "5 K"
+"""
+    )
+    read = Case.from_toml(path).material("sc")
+    mat = material()
+    mat["n"] = 35
+    inline = Case.from_dict(case(mat)).material("sc")
+    b = np.array([0.0, 0.5, 1.0, 2.0, 2.5, 3.0, 5.0])
+    for temp in (5.0, 8.0, 12.5, 20.0, 30.0, 37.0):
+        assert read.jc_at(b, temp) == pytest.approx(inline.jc_at(b, temp), rel=1e-12)
+    # the case as parsed writes its files back (a run stored by --db keeps Case.to_toml())
+    c = Case.from_toml(path)
+    assert Case.from_dict(tomllib.loads(c.to_toml())) == c
+    both = tomllib.loads(path.read_text())["materials"]["sc"]
+    both["jc"]["tables"][0]["field"] = FIELD
+    with pytest.raises(ValidationError, match=r"jc\.tables\[0\]: give csv or field and jc"):
+        material_from_dict("sc", both, tmp_path)
