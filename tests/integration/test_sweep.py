@@ -185,6 +185,30 @@ def test_shortcuts_change_what_they_say(stack_case):
         assert m.temperature == m0.temperature
 
 
+def test_jc_scale_scales_jc_tables_entries_given_as_csv_files(stack_case):
+    """A ``jc.tables`` entry may give the ``csv`` file ``fluxtrap jc --out`` writes (sim25);
+    ``jc_scale`` refused it, 'tables[0].jc: expected a list of numbers, missing'. Each entry's
+    Jc(B) is now scaled, at both temperatures and between them."""
+    text = stack_case.read_text().replace(
+        'jc.csv = "bulk2_jc.csv"\njc.temperature = { at = "5 K", tc = "38 K", exponent = 1.5 }',
+        'jc.tc = "38 K"\njc.tables = [{ temperature = "5 K", csv = "bulk2_jc.csv" }, '
+        '{ temperature = "20 K", field = [0, 3], field_unit = "T", jc = [5e4, 1e4], '
+        'jc_unit = "A/cm^2" }]',
+    )
+    assert "jc.tables" in text
+    stack_case.write_text(text)
+    base = load_case_dict(stack_case)
+    ref, twice = expand(base, [Axis.parse("jc_scale=1,2")], base_dir=stack_case.parent)
+    assert ref.case is not None and twice.case is not None, twice.error
+    (bulk2,) = [m for m in twice.case.materials if m.name == "bulk2"]
+    (bulk2_ref,) = [m for m in ref.case.materials if m.name == "bulk2"]
+    b = np.array([0.0, 0.7, 2.0])
+    for temperature_K in (5.0, 12.0, 20.0):
+        np.testing.assert_allclose(
+            bulk2.jc_at(b, temperature_K), 2 * bulk2_ref.jc_at(b, temperature_K), rtol=1e-12
+        )
+
+
 def test_a_pure_number_given_in_percent_is_its_fraction(stack_case):
     """``jc_scale=50%`` multiplied Jc by 50 (and 100 % by 100), ``n=3000%`` set n = 3000: the
     magnitude was taken without its unit. Now 50 % is 0.5, as ``jc_scale=0.5`` gives."""

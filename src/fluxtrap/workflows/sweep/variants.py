@@ -131,26 +131,40 @@ def _scaled_jc(jc: Any, k: float, base_dir: Path, where: str) -> dict[str, Any]:
         out["constant"] = _scaled_text(jc["constant"], k, f"{where}.constant")
     elif "tables" in jc and isinstance(jc["tables"], list):
         out["tables"] = [
-            {**t, "jc": _scaled_numbers(t, k, f"{where}.tables[{i}]")}
-            if isinstance(t, Mapping)
-            else t
+            _scaled_entry(t, k, base_dir, f"{where}.tables[{i}]")
             for i, t in enumerate(jc["tables"])
         ]
     elif "csv" in jc:
-        path = Path(_part(jc, "csv", str, "a file name", where))
-        table = read_jc_csv(path if path.is_absolute() else base_dir / path)
         del out["csv"]
-        out["table"] = {
-            "field": list(table.field_T),
-            "field_unit": "T",
-            "jc": [x * k for x in table.jc_A_m2],
-            "jc_unit": "A/m^2",
-        }
+        out["table"] = _scaled_csv(jc, k, base_dir, where)
     else:
         raise ValidationError(
             f"--vary jc_scale: {where} needs table, kim, constant, csv or tables to scale"
         )
     return out
+
+
+def _scaled_entry(entry: Any, k: float, base_dir: Path, where: str) -> Any:
+    """A ``jc.tables`` entry scaled by ``k``: its ``jc`` list, or its ``csv`` file read into one
+    (as ``fluxtrap jc --out`` writes them: it was refused, 'expected a list of numbers')."""
+    if not isinstance(entry, Mapping):
+        return entry
+    if "csv" in entry:
+        kept = {key: v for key, v in entry.items() if key != "csv"}
+        return kept | _scaled_csv(entry, k, base_dir, where)
+    return {**entry, "jc": _scaled_numbers(entry, k, where)}
+
+
+def _scaled_csv(spec: Mapping[str, Any], k: float, base_dir: Path, where: str) -> dict[str, Any]:
+    """The Jc(B) file of ``spec["csv"]`` as a ``jc.table`` scaled by ``k`` (SI)."""
+    path = Path(_part(spec, "csv", str, "a file name", where))
+    table = read_jc_csv(path if path.is_absolute() else base_dir / path)
+    return {
+        "field": list(table.field_T),
+        "field_unit": "T",
+        "jc": [x * k for x in table.jc_A_m2],
+        "jc_unit": "A/m^2",
+    }
 
 
 def _part(table: Mapping[str, Any], key: str, kind: type, what: str, where: str) -> Any:
