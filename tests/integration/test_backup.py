@@ -295,6 +295,27 @@ def setitem(i, key, value):
         ("samples", setitem(0, "params", P | {"ramp_rate": "nan"}), "ramp_rate"),
         ("samples", setitem(0, "objectives", {"jc_3T": None}), "jc_3T"),
         ("suggestions", setitem(0, "status", "evil"), "status 'evil' is not one of open"),
+        # as add_suggestions: PostgreSQL's 32-bit column refused 2**31 naming nothing
+        ("suggestions", setitem(0, "seed", 2**31), "suggestions row 1: seed 2147483648: give 0"),
+        ("suggestions", setitem(0, "seed", -1), "suggestions row 1: seed -1: give 0 to"),
+        # every suggestion of the campaign is archived: this one was restored as null
+        (
+            "samples",
+            setitem(0, "suggestion_id", 99),
+            "samples row 1: suggestion_id 99 is no suggestions row of the archive",
+        ),
+        # times whose UTC is no datetime: PostgreSQL stored them, then every read failed
+        (
+            "samples",
+            setitem(0, "created_at", "0001-01-01T00:00:00+14:00"),
+            "samples row 1: created_at '0001-01-01T00:00:00+14:00' is outside the years 1 to",
+        ),
+        (
+            "suggestions",
+            setitem(0, "created_at", "9999-12-31T23:00:00-05:00"),
+            "suggestions row 1: created_at '9999-12-31T23:00:00-05:00' is outside the years",
+        ),
+        ("samples", setitem(0, "updated_at", "yesterday"), "samples row 1: updated_at 'yesterday'"),
         ("samples", setitem(0, "notes", [[1]]), "samples row 1: notes '[[1]]' is not a text"),
         ("samples", setitem(0, "recorded_by", {"a": 1}), "recorded_by \"{'a': 1}\" is not a"),
         ("users", setitem(0, "role", "god"), "role 'god' is not one of"),
@@ -427,6 +448,31 @@ def refused_when_resigned(tmp_path, table, edit, says: str) -> None:
     with pytest.raises(InputFileError, match=rf"bad.zip: .*{re.escape(says)}"):
         restore(target, tmp_path / "bad.zip")
     assert target.campaigns() == [] and target.simulations() == [] and target.users() == []
+
+
+def test_a_time_at_another_offset_restores_as_the_same_instant(tmp_path, store_url):
+    """A time written with another UTC offset (an archive edited by hand, or by another tool)
+    was stored on SQLite at its wall-clock time: 21:00+05:00 read back as 21:00 UTC, 5 h late.
+    Both stores now hold the instant, 16:00 UTC; a time without its zone is UTC, as backups
+    write them."""
+    source = Store(f"sqlite:///{tmp_path / 'source.db'}")
+    fill(source, NAME, "x")
+    backup(source, NAME, tmp_path / "k.zip")
+
+    def offsets(docs, manifest):
+        docs[0]["created_at"] = "2026-12-07T21:00:00+05:00"
+        docs[1]["created_at"] = "2026-12-07T21:00:00"
+
+    damage(tmp_path / "k.zip", tmp_path / "edited.zip", resigned("samples", offsets))
+    target = Store(store_url)
+    restore(target, tmp_path / "edited.zip")
+
+    def utc(t):
+        return t.replace(tzinfo=UTC) if t.tzinfo is None else t  # SQLite gives UTC, zone-less
+
+    b1, s1 = (utc(target.sample(NAME, label).created_at) for label in ("B1", "S1"))
+    assert b1 == datetime(2026, 12, 7, 16, 0, tzinfo=UTC)
+    assert s1 == datetime(2026, 12, 7, 21, 0, tzinfo=UTC)
 
 
 def test_an_archive_of_a_newer_schema_is_refused_naming_its_columns_and_writer(tmp_path):
@@ -1112,7 +1158,7 @@ def test_a_restore_racing_an_alike_user_creation_stores_one_of_them(
         monkeypatch,
         backup_module,
         "_python_value",  # restore converts each user column after the check
-        lambda column, value: column.table.name == "users" and value == "Alice",
+        lambda column, value, where: column.table.name == "users" and value == "Alice",
         lambda: restore(Store(store_url), tmp_path / "k.zip"),
         lambda: Store(store_url).add_user("alice", "admin", "target-token-0123456789"),
     )
@@ -1141,7 +1187,7 @@ def test_a_restore_racing_an_alike_campaign_creation_stores_one_of_them(
         monkeypatch,
         backup_module,
         "_python_value",  # restore converts the campaign row's columns after the check
-        lambda column, value: column.table.name == "campaigns" and column.name == "name",
+        lambda column, value, where: column.table.name == "campaigns" and column.name == "name",
         lambda: restore(Store(store_url), tmp_path / "k.zip"),
         lambda: Store(store_url).create_campaign(lower),
     )

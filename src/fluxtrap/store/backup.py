@@ -59,6 +59,7 @@ from fluxtrap.outputs import replacing
 from fluxtrap.store import models as m
 from fluxtrap.store.records import MAX_MAPS, CurveData, paired_series
 from fluxtrap.store.store import (
+    MAX_SEED,
     USER_NAMES,
     Store,
     _alike,
@@ -393,7 +394,9 @@ def restore(
                         f"{archive}: user {doc['name']!r} reads as user {other!r} of {store!r} but "
                         "for case or Unicode form; restore into another database"
                     )
-                values = {k: _python_value(m.User.__table__.c[k], doc[k]) for k in USER_COLUMNS}
+                values = {
+                    k: _python_value(m.User.__table__.c[k], doc[k], where) for k in USER_COLUMNS
+                }
                 s.add(m.User(**values, token_hash=secrets.token_hex(32)))
     return name, {k: len(v) for k, v in tables.items()}
 
@@ -482,9 +485,16 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
             raise ValidationError(f"campaign {name[:40]!r} is defined as {spec.name[:40]!r}")
         labels: dict[str, Any] = {}  # label -> row id: as stored (a store may hold B1 and b1)
         realised: dict[int, Any] = {}  # suggestion id -> the sample row made from it
+        suggestion_ids = {doc["id"] for doc in tables["suggestions"]}
         for doc in tables["samples"]:
             where = f"samples row {doc['id']}"
             if (made_from := doc.get("suggestion_id")) is not None:
+                if made_from not in suggestion_ids:  # every suggestion of the campaign is in
+                    # the archive: the reference was restored as null, the sample's origin lost
+                    raise ValidationError(
+                        f"{where}: suggestion_id {str(made_from)[:40]} is no suggestions row of "
+                        "the archive"
+                    )
                 if made_from in realised:  # add_sample marks it used: a second one is refused
                     raise ValidationError(
                         f"{where}: suggestion {made_from} is realised by samples row "
@@ -531,6 +541,9 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
             if not isinstance(doc.get("params"), dict):
                 raise ValidationError(f"{where}: params is not a table of values")
             spec.check_params(doc["params"], where)  # as Store.add_suggestions
+            seed = doc.get("seed")  # PostgreSQL's 32-bit column refused 2**31 naming nothing
+            if seed is not None and not (isinstance(seed, int) and 0 <= seed <= MAX_SEED):
+                raise ValidationError(f"{where}: seed {str(seed)[:40]}: give 0 to {MAX_SEED}")
             if isinstance(summary := doc.get("model_summary"), dict):  # else: "not a table"
                 _check_shape(
                     summary, MODEL_SUMMARY, set(spec.objective_names), f"{where}: model_summary"
@@ -671,7 +684,7 @@ def _row_values(
                 raise InputFileError(f"{where}: {col.name} refers to a row not in the archive")
         else:
             _check_type(col, value, where)
-            value = _python_value(col, value)
+            value = _python_value(col, value, where)
         row[col.name] = value
     if "sha256" in row and hashlib.sha256(row["content"]).hexdigest() != row["sha256"]:
         raise InputFileError(f"{where}: sha256 {str(row['sha256'])[:64]!r} is not its file's")
@@ -957,10 +970,23 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _python_value(col: Any, value: Any) -> Any:
+def _python_value(col: Any, value: Any, where: str) -> Any:
+    """An archived value as the column takes it: a time as an aware UTC ``datetime`` (a time
+    without its zone is UTC, as backups write them). A time at another offset was stored at its
+    wall-clock time on SQLite (hours off), and one whose UTC falls outside years 1 to 9999
+    ("0001-01-01T00:00:00+14:00") was stored by PostgreSQL, then failed every read of the
+    campaign ("timestamp too small (before year 1)"): refused, naming the row and column."""
     if isinstance(col.type, DateTime) and value is not None:
         try:
-            return datetime.fromisoformat(value)
+            t = datetime.fromisoformat(value)
         except (TypeError, ValueError):
-            raise InputFileError(f"{col.table.name}.{col.name}: {value!r} is not a time") from None
+            raise InputFileError(
+                f"{where}: {col.name} {str(value)[:40]!r} is not an ISO 8601 time"
+            ) from None
+        try:
+            return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+        except OverflowError:
+            raise InputFileError(
+                f"{where}: {col.name} {value!r} is outside the years 1 to 9999 in UTC"
+            ) from None
     return value
