@@ -935,3 +935,32 @@ def test_values_no_json_or_utf8_holds_are_refused_alike_on_every_store(store, wr
     with pytest.raises(ValidationError, match=says):
         write(store)
     assert rows() == before
+
+
+def test_every_records_times_are_utc_with_their_zone_on_every_store(store_url):
+    """SQLite hands times back without their zone: campaign, sample, measurement, curve,
+    suggestion, simulation and calibration records carried naive times there and aware ones on
+    PostgreSQL, so a script comparing ``rec.created_at`` with ``datetime.now(UTC)`` ran on one
+    store and was a TypeError on the other (users' and jobs' records were already aware)."""
+    from datetime import UTC, datetime, timedelta
+
+    store = Store(store_url)
+    store.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
+    (sug,) = store.add_suggestions(NAME, [BULK2], [0.5], {}, 7)
+    sug = store.set_suggestion_status(sug.id, "discarded", changed_by="rita")
+    store.add_sample(NAME, "B2", BULK2)
+    curve = CurveData("jc", "extended Bean", {}, {"B_T": [0.0, 1.0], "jc_A_m2": [2e9, 1e9]})
+    meas = store.add_measurement(NAME, "B2", "mh_loop", "b2.dat", b"loop", curves=[curve])
+    times = {
+        "campaign": store.campaign_record(NAME).created_at,
+        "sample": store.sample(NAME, "B2").created_at,
+        "sample updated": store.sample(NAME, "B2").updated_at,
+        "measurement": store.measurement(meas.id).created_at,
+        "curve": store.curves(meas.id)[0].created_at,
+        "suggestion": store.suggestion(sug.id).created_at,
+        "suggestion status": store.suggestion(sug.id).status_changed_at,
+    }
+    now = datetime.now(UTC)
+    for what, t in times.items():
+        assert t.utcoffset() == timedelta(0), what
+        assert abs(now - t) < timedelta(hours=1), what  # the instant the store wrote

@@ -2656,7 +2656,7 @@ def _campaign_record(c: m.Campaign) -> CampaignRecord:
         name=c.name,
         spec=_spec(c),
         created_by=c.created_by,
-        created_at=c.created_at,
+        created_at=_aware(c.created_at),
     )
 
 
@@ -2671,8 +2671,8 @@ def _sample_record(x: m.Sample, campaign: str) -> SampleRecord:
         suggestion_id=x.suggestion_id,
         recorded_by=x.recorded_by,
         notes=x.notes,
-        created_at=x.created_at,
-        updated_at=x.updated_at,
+        created_at=_aware(x.created_at),
+        updated_at=_aware(x.updated_at),
         status=x.status,
         status_note=x.status_note,
         objective_errors=dict(x.objective_errors or {}),
@@ -2705,14 +2705,20 @@ def _measurement_record(
         size=size,
         metadata=dict(x.meta),
         recorded_by=x.recorded_by,
-        created_at=x.created_at,
+        created_at=_aware(x.created_at),
         content=x.content if with_content else b"",
     )
 
 
 def _curve_record(x: m.Curve) -> CurveRecord:
     return CurveRecord(
-        x.id, x.measurement_id, x.kind, x.method, dict(x.settings), dict(x.columns), x.created_at
+        x.id,
+        x.measurement_id,
+        x.kind,
+        x.method,
+        dict(x.settings),
+        dict(x.columns),
+        _aware(x.created_at),
     )
 
 
@@ -2734,7 +2740,7 @@ def _simulation_record(
         id=x.id, name=x.name, campaign=campaign, case=dict(x.case), case_toml=x.case_toml,
         case_hash=x.case_hash, summary=dict(x.summary if summary is None else summary),
         status=x.status, error=x.error,
-        created_by=x.created_by, created_at=x.created_at,
+        created_by=x.created_by, created_at=_aware(x.created_at),
         probes_csv=x.probes_csv if with_probes else b"",
         heat_csv=(x.heat_csv or b"") if with_probes else b"",
     )  # fmt: skip
@@ -2750,7 +2756,7 @@ def _calibration_record(x: m.Calibration, campaign: str | None) -> CalibrationRe
         id=x.id, name=x.name, campaign=campaign, fit=x.fit, fits=x.fits, result=dict(x.result),
         case_toml=x.case_toml, case_hash=x.case_hash, fitted_case_toml=x.fitted_case_toml,
         simulation_id=x.simulation_id, series=series, created_by=x.created_by,
-        created_at=x.created_at,
+        created_at=_aware(x.created_at),
     )  # fmt: skip
 
 
@@ -2764,8 +2770,8 @@ def _suggestion_record(x: m.Suggestion, campaign: str) -> SuggestionRecord:
         seed=x.seed,
         status=x.status,
         created_by=x.created_by,
-        created_at=x.created_at,
+        created_at=_aware(x.created_at),
         status_changed_by=x.status_changed_by,
-        status_changed_at=x.status_changed_at,
+        status_changed_at=None if x.status_changed_at is None else _aware(x.status_changed_at),
         status_note=x.status_note,
     )
