@@ -388,6 +388,11 @@ def setitem(i, key, value):
             setitem(0, "temperature_K", float("nan")),
             "measurements row 1: temperature_K nan is not a finite number",
         ),
+        (  # as add_measurement: -5 was restored as -5 K
+            "measurements",
+            setitem(0, "temperature_K", -5.0),
+            "measurements row 1: temperature_K -5 is below absolute zero",
+        ),
         (
             "suggestions",
             setitem(0, "acquisition_value", float("-inf")),

@@ -900,6 +900,10 @@ DEEP = functools.reduce(lambda inner, _: {"a": inner}, range(10**5), {})
             lambda s: s.add_measurement(NAME, "B1", "other", "d.dat", b"4", temperature_K=NAN),
             r"measurement file 'd.dat': temperature_K nan is not a finite number",
         ),
+        (  # degrees Celsius given as kelvin: -5 was stored as -5 K
+            lambda s: s.add_measurement(NAME, "B1", "other", "f.dat", b"6", temperature_K=-5.0),
+            r"measurement file 'f.dat': temperature_K -5 is below absolute zero",
+        ),
         (
             lambda s: s.add_suggestions(NAME, [BULK2, BULK2], [0.5, -INF], {}, 7),
             r"suggestion 2: acquisition value -inf is not a finite number",

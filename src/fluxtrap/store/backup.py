@@ -63,6 +63,7 @@ from fluxtrap.store.store import (
     USER_NAMES,
     Store,
     _alike,
+    _below_0_K,
     _campaign,
     _check_columns,
     _check_errors,
@@ -555,6 +556,9 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                     f"{where}: kind {str(doc.get('kind'))[:40]!r} is not one of {', '.join(m.MEASUREMENT_KINDS)}"
                 )
             check_metadata(doc.get("metadata"), where, stored=True)
+            t = doc.get("temperature_K")  # as add_measurement; its type is checked on insert
+            if isinstance(t, int | float) and not isinstance(t, bool) and t < 0:
+                raise ValidationError(_below_0_K(where, t))
         for doc in tables["curves"]:  # as add_measurement stores them: numbers or null
             where = f"curves row {doc['id']}"
             columns, settings = doc.get("columns"), doc.get("settings")

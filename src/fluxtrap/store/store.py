@@ -768,6 +768,8 @@ class Store:
                 f"measurement file {filename[:40]!r}: temperature_K {temperature_K} is not a "
                 "finite number (None: not known)"
             )
+        if temperature_K is not None and temperature_K < 0:  # degrees Celsius as kelvin?
+            raise ValidationError(_below_0_K(f"measurement file {filename[:40]!r}", temperature_K))
         with self.transaction() as s:
             c = _campaign(s, campaign)
             x = _sample(s, c, label, for_update=True)
@@ -2073,6 +2075,15 @@ def _token_hash(token: str) -> str:
 def _end_sessions(s: Session, user_id: int) -> None:
     """Delete every dashboard session of the user ``user_id``."""
     s.execute(delete(m.WebSession).where(m.WebSession.user_id == user_id))
+
+
+def _below_0_K(where: str, temperature_K: float) -> str:
+    """The message for a measurement temperature below 0 K (-5 was stored as -5 K), which the
+    file readers refuse too (magnetometry.table.check_values)."""
+    return (
+        f"{where}: temperature_K {temperature_K:g} is below absolute zero: give it in kelvin "
+        "(None: not known)"
+    )
 
 
 def _aware(t: datetime) -> datetime:
