@@ -430,3 +430,24 @@ def test_suggest_refuses_a_0_of_a_minimised_log_objective_naming_the_sample(tmp_
     assert cli(capsys, *args, "--db", db)[0] == 0
     code, _, err = cli(capsys, "suggest", "--db", db, "-c", "loss", "-q")
     assert code == 0 and len(Store(db).suggestions("loss")) == 1, err
+
+
+def test_campaign_show_gives_the_definition_a_sample_must_meet(db, capsys):
+    """`campaign show` listed the samples only: the bounds, steps, choices and fixed values a
+    new sample must meet (and the objectives and constraints) were nowhere in the CLI, so a
+    user learnt them from the refusals. They follow the samples now, as the file set them:
+    ramp_rate 10..100 by 0.1 is (100 - 10) / 0.1 + 1 = 901 settable values."""
+    code, shown, err = cli(capsys, "campaign", "show", NAME, "--db", db)
+    assert code == 0, err
+    rows = {
+        cells[0]: cells[1:]
+        for line in shown.splitlines()
+        if len(cells := [c.strip() for c in line.split("│")[1:-1]]) == 3
+    }
+    assert rows["ramp_rate"] == ["degC/min", "10 to 100 by 0.1, 901 values"]
+    assert rows["max_temperature"] == ["degC", "450 to 750 by 1, 301 values"]
+    assert rows["atmosphere"] == ["-", "Ar, vacuum"]
+    assert rows["pressure"] == ["MPa", "fixed at 50"]
+    assert "objective jc_3T: Jc at 3 T, 5 K [A/cm²], maximize" in shown
+    assert "constraint: max_temperature + 4 * dwell_time <= 700" in shown
+    assert "R3" in shown.split("parameter")[0]  # the samples first

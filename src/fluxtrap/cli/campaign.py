@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 import sys
 from pathlib import Path
@@ -112,10 +113,42 @@ def campaign_list(db: DbOption = None) -> None:
 def campaign_show(
     name: Annotated[str, typer.Argument(help="Campaign name.")], db: DbOption = None
 ) -> None:
-    """Show a campaign's samples with their origin, parameters and objective values."""
-    console.print(
-        _history_table(store_from(db, reads_only=True), name), soft_wrap=True, highlight=False
-    )
+    """Show a campaign's samples with their origin, parameters and objective values, then its
+    definition: each parameter's settable values, the objectives and the constraints."""
+    store = store_from(db, reads_only=True)
+    console.print(_history_table(store, name), soft_wrap=True, highlight=False)
+    console.print(_definition(store.campaign(name)), soft_wrap=True, highlight=False)
+
+
+def _definition(spec: CampaignSpec) -> str:
+    """The campaign's definition as people set it: a parameter's bounds and step in its unit
+    (``873 to 1173 by 5, 61 values``), choices or fixed value; what each objective reads
+    off a sample and its goal; the constraints. `campaign show` listed the samples only, so the
+    bounds and steps a sample must meet were nowhere in the CLI."""
+    rows = []
+    for p in spec.parameters:
+        if p.fixed is not None:
+            values = f"fixed at {param_cell(p.fixed)}"
+        elif p.choices is not None:
+            values = ", ".join(param_cell(c) for c in p.choices)
+        else:
+            values = f"{p.low:g} to {p.high:g}"
+            if p.step:
+                count = math.floor((p.high - p.low) / p.step + 1e-9) + 1
+                values += f" by {p.step:g}, {count:,} values"
+            values += ", log scale" if p.log else ""
+        rows.append([p.name, p.unit or "-", values])
+    lines = [text_table(["parameter", "unit", "settable values"], rows)]
+    for o in spec.objectives:
+        what = {"jc": "Jc", "tc": "Tc"}.get(o.quantity, o.quantity)
+        at = [f"{o.field_T:g} T" if o.field_T is not None else "", ""]
+        at[1] = f"{o.temperature_K:g} K" if o.temperature_K is not None else ""
+        where = f" at {', '.join(x for x in at if x)}" if any(at) else ""
+        unit = f" [{o.shown_unit}]" if o.shown_unit else ""
+        log = ", log = true" if o.log else ""
+        lines.append(f"objective {o.name}: {what}{where}{unit}, {o.goal}{log}")
+    lines += [f"constraint: {c}" for c in spec.constraints]
+    return "\n".join(lines)
 
 
 def _history_table(store: Store, name: str) -> str:
