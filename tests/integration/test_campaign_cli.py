@@ -451,3 +451,25 @@ def test_campaign_show_gives_the_definition_a_sample_must_meet(db, capsys):
     assert "objective jc_3T: Jc at 3 T, 5 K [A/cm²], maximize" in shown
     assert "constraint: max_temperature + 4 * dwell_time <= 700" in shown
     assert "R3" in shown.split("parameter")[0]  # the samples first
+
+
+def test_a_high_off_the_step_grid_is_noted_at_creation_with_the_highest_settable_value(
+    tmp_path, capsys
+):
+    """T from 800 to 903 K by 5: 903 is no grid point (800 + k * 5), so no sample or suggestion
+    reaches it, and nothing said so. Creating it notes the highest settable value, 900 K; a
+    grid whose float sum lands a hair off its high (0.1 + 6 * 0.1) is on it."""
+    file = tmp_path / "grid.toml"
+    file.write_text(
+        'name = "grid"\n'
+        '[[parameters]]\nname = "T"\nunit = "K"\nlow = 800\nhigh = 903\nstep = 5\n'
+        '[[parameters]]\nname = "x"\nlow = 0.1\nhigh = 0.7\nstep = 0.1\n'
+        '[[objectives]]\nname = "tc"\nquantity = "tc"\ngoal = "maximize"\n'
+    )
+    code, _, err = cli(capsys, "campaign", "create", str(file), "--db", str(tmp_path / "s.db"))
+    assert code == 0, err
+    assert (
+        "note: T: high 903 K is off the step grid 800 + k * 5; the highest settable value is "
+        "900 K" in err
+    )
+    assert "x:" not in err
