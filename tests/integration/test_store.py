@@ -345,7 +345,10 @@ def test_suggestions_open_used_discarded(store):
     }
     with pytest.raises(NotFoundError, match=rf"id {b.id + 1} \(ids so far run to {b.id};"):
         store.set_suggestion_status(b.id + 1, "discarded")
-    with pytest.raises(ValidationError, match=f"suggestion {a.id} is used, not open"):
+    # two users realising one suggestion: the second is told which sample the first made
+    with pytest.raises(
+        ValidationError, match=rf"suggestion {a.id} is used, not open \(sample 'S1' was made from"
+    ):
         store.add_sample(NAME, "S2", BULK2, suggestion_id=a.id)
     with pytest.raises(ValidationError, match="status 'maybe' is not one of"):
         store.set_suggestion_status(b.id, "maybe")

@@ -2262,8 +2262,14 @@ def _new_sample(
             raise ValidationError(
                 f"{where}: suggestion {suggestion_id} belongs to another campaign"
             )
-        if sug.status != "open":
-            raise ValidationError(f"{where}: suggestion {suggestion_id} is {sug.status}, not open")
+        if sug.status != "open":  # which sample used it: two users realising one suggestion
+            by = s.scalars(
+                select(m.Sample.label).where(m.Sample.suggestion_id == sug.id).limit(1)
+            ).first()
+            made = f" (sample {by[:MAX_NAME]!r} was made from it)" if by is not None else ""
+            raise ValidationError(
+                f"{where}: suggestion {suggestion_id} is {sug.status}, not open{made}"
+            )
         _change_status(sug, "used", row.get("recorded_by"))
     return m.Sample(
         campaign=c,
