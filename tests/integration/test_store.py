@@ -286,6 +286,21 @@ def test_a_value_the_database_refuses_is_a_validation_error(store):
         store.add_sample(NAME, "B2", BULK2, notes="a\x00b")
 
 
+def test_a_label_asked_in_another_unicode_form_finds_its_sample(store):
+    """ "Ångström-1" pasted with A + U+030A (a macOS file name) was "no sample labelled
+    'Ångström-1'", which reads as the stored label on every page; it is that sample now, for
+    reads and writes. Another case is still not found, and the refusal names the stored one."""
+    stored = "\u00c5ngstr\u00f6m-1"
+    store.add_sample(NAME, stored, BULK2)
+    pasted = "A\u030angstro\u0308m-1"
+    assert pasted != stored
+    assert store.sample(NAME, pasted).label == stored
+    store.add_measurement(NAME, pasted, "mh_loop", "loop.dat", b"raw")
+    assert [x.sample for x in store.measurements(NAME)] == [stored]
+    with pytest.raises(NotFoundError, match=f"; it has {stored!r} \\(another case or spacing"):
+        store.sample(NAME, stored.lower())
+
+
 def test_measurement_for_missing_sample_is_refused_and_nothing_is_written(store):
     with pytest.raises(NotFoundError, match="has no sample labelled 'ghost'"):
         store.add_measurement(NAME, "ghost", "mh_loop", "loop.dat", b"raw")

@@ -2446,9 +2446,20 @@ def _sample(s: Session, c: m.Campaign, label: str, *, for_update: bool = False) 
     if x is None:
         # the table itself, not an index: + 0 and a column no index covers (SCAN samples)
         scan = select(m.Sample.label, m.Sample.origin).where(m.Sample.campaign_id + 0 == c.id)
-        if label in {row.label for row in s.execute(scan)}:
+        labels = {row.label for row in s.execute(scan)}
+        if label in labels:
             raise _damaged(s, f"sample {label!r} of campaign {c.name!r}")
-        raise NotFoundError(f"campaign {c.name!r} has no sample labelled {_asked(label)}")
+        # the same text in another Unicode form ("Å" as A + U+030A, pasted from a macOS file
+        # name) is the stored label: every page shows them alike, yet it was "no sample"
+        nfc = unicodedata.normalize("NFC", label)
+        same = [x for x in labels if unicodedata.normalize("NFC", x) == nfc]
+        if len(same) == 1 and len(label) <= MAX_NAME:
+            return _sample(s, c, same[0], for_update=for_update)
+        alike = [x for x in labels if _alike(x) == _alike(label)][:1]
+        raise NotFoundError(
+            f"campaign {c.name!r} has no sample labelled {_asked(label)}"
+            + (f"; it has {alike[0]!r} (another case or spacing)" if alike else "")
+        )
     return x
 
 
