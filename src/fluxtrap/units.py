@@ -58,6 +58,9 @@ def _registry_ready() -> pint.UnitRegistry:
                 reg.define("@alias degree_Celsius = Celsius")
                 reg.define("@alias degree_Fahrenheit = Fahrenheit")
                 reg.define("@alias kelvin = Kelvin")
+                # the year as labs write it ("1 y"; pint knows year, yr and a): y is no other
+                # unit, and pint still reads "ys" and "ym" as the yoctosecond and yoctometre
+                reg.define("@alias year = y")
                 globals().update(Q_=reg.Quantity, ureg=reg)  # ureg last: the check above
     return globals()["ureg"]
 

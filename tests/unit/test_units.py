@@ -373,3 +373,17 @@ def test_an_estimate_reads_back_as_its_mean_and_std():
         assert float(s) == pytest.approx(std, rel=0.05, abs=0), (mean, std, text)
         kept = 5.01 * 10.0 ** (math.floor(math.log10(abs(mean))) - ESTIMATE_DIGITS)
         assert abs(float(m) - mean) <= max(std / 10, kept), (mean, std, text)
+
+
+@pytest.mark.parametrize("text", ["1 y", "1 yr", "1 a", "1 year", "12 month"])
+def test_a_year_is_read_as_labs_write_it(text):
+    """'--at "1 y"' was refused ('y' is not defined); y, yr and a are the Julian year pint knows
+    (365.25 d), as is 12 months."""
+    assert parse(text, "time", "--at") == pytest.approx(365.25 * 86400, rel=1e-12)
+
+
+def test_the_year_alias_leaves_the_yocto_units_alone():
+    """y is also the yocto prefix: 'ys' and 'ym' stay the yoctosecond and the yoctometre."""
+    assert parse("1 ys", "time") == pytest.approx(1e-24, rel=1e-12)
+    assert parse("1 ym", "length") == pytest.approx(1e-24, rel=1e-12)
+    assert parse("2 ky", "time") == pytest.approx(2e3 * 365.25 * 86400, rel=1e-12)
