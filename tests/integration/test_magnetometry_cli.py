@@ -1450,3 +1450,21 @@ def test_a_left_out_reading_is_said_once(tmp_path, capsys, db, command):
     assert code == 0, err
     said = re.findall(r"1 moment reading\(s\) lay over", err)
     assert len(said) == 1, err
+
+
+def test_creep_says_when_the_curved_fit_never_reaches_0_1_ppm_per_h(tmp_path, capsys):
+    """B = 1 - 0.1 ln t creeps to 0 at t = e^10 s; its drift is least at ln t = 9, 4.4e5 ppm/h:
+    0.1 ppm/h is never reached. ln t's row said so, the curved fit's row was left out without a
+    word; now it says never too. '--at "1 y"' is read as a year ('y' was not a unit)."""
+    t = np.geomspace(10, 3000, 60)
+    b = 1.0 - 0.1 * np.log(t) + np.random.default_rng(1).normal(0, 1e-5, t.size)
+    series = tmp_path / "fast.csv"
+    series.write_text(
+        "time_s,B_T\n" + "\n".join(f"{x:.8g},{y:.8g}" for x, y in zip(t, b, strict=True)) + "\n"
+    )
+    code, text, err = cli(capsys, "creep", str(series), "--origin", "0 s", "--at", "1 y")
+    text = " ".join(text.split())
+    assert code == 0, err
+    assert "the fitted decay rate never falls below" in text  # ln t's
+    assert "|decay| < 0.1 ppm/h, curved fit │ never (before 1e30 s)" in text
+    assert "at 3.156e+07 s" in text

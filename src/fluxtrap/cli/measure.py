@@ -657,6 +657,8 @@ def creep_command(
             "|decay| < 0.1 ppm/h, curved fit",
             f"{t01 / 86400:.4g} d (1-sigma {lo / 86400:.4g}..{hi / 86400:.4g} d)",
         )
+    elif t01 == np.inf:  # as ln t's row says it: the row had gone without a word
+        shown.add_row("|decay| < 0.1 ppm/h, curved fit", "never (before 1e30 s)")
     console.print(shown)
     summary = (
         fit.to_dict()

@@ -178,14 +178,18 @@ class CreepFit:
         curvature's uncertainty is in it (a series that cannot tell ln t from the power law gets
         the range of both). B = a - b ln t's ``time_to_reach_ppm_per_h`` assumes ln t for ever:
         on n = 40 power-law creep (100..36,000 s) 1.63e4 d +- 1% for the true 1.07e4 d, here
-        1.07e4 d +- 0.3%. The last point fitted when already below; NaNs when not estimated,
-        inf when never (before 1e30 s)."""
+        1.07e4 d +- 0.3%. Already below at the last point fitted: that point, and as
+        ``time_to_reach_range`` the upper end the first time |decay| + 1-sigma falls below it
+        (it had been the last point too: no range at all). NaNs when not estimated, inf when
+        never (before 1e30 s)."""
         p = np.asarray(self.end_fit, float)
         if not np.all(np.isfinite(p)) or not np.all(np.isfinite(self.end_cov)):
             return np.nan, np.nan, np.nan
         t_s = self._end_first_below(p, ppm_per_h)
-        if not np.isfinite(t_s) or t_s <= self.t_end_s:
+        if not np.isfinite(t_s):
             return t_s, t_s, t_s
+        if t_s <= self.t_end_s:
+            return t_s, t_s, self._end_upper_below(ppm_per_h)
         grad = np.zeros(3)
         for i in range(3):
             h = 1e-3 * np.sqrt(self.end_cov[i, i]) or 1e-9 * max(abs(p[i]), 1e-12)
@@ -197,6 +201,27 @@ class CreepFit:
             grad[i] = (np.log(ends[0]) - np.log(ends[1])) / (2 * h)
         spread = float(np.sqrt(max(grad @ self.end_cov @ grad, 0.0)))
         return t_s, t_s * np.exp(-spread), t_s * np.exp(spread)
+
+    def _end_upper_below(self, ppm_per_h: float) -> float:
+        """First time (s since the origin, from ``t_end_s`` on) at which ``end_decay_at``'s
+        |decay| + 1-sigma falls below ``ppm_per_h``; inf if never before 1e30 s."""
+        from scipy.optimize import brentq
+
+        u_end = self.t_end_s + self.end_offset_s
+
+        def f(x: float) -> float:  # |decay| + 1-sigma over ppm_per_h, less 1, at u_end e^x
+            rate, sigma = self.end_decay_at(u_end * np.exp(x) - self.end_offset_s)
+            return (abs(rate) + sigma) / ppm_per_h - 1 if np.isfinite(rate) else 1.0
+
+        if f(0.0) <= 0:
+            return self.t_end_s
+        kappa = self.end_fit[2]
+        hi = np.log(1e30 / u_end)
+        if kappa < 0:  # as _end_first_below: the field creeps to 0 at x = -1 / kappa
+            hi = min(hi, -1 / kappa - 1)
+        if hi <= 0 or f(hi) > 0:
+            return np.inf
+        return float(u_end * np.exp(brentq(f, 0.0, hi)) - self.end_offset_s)
 
     def _end_first_below(self, p: np.ndarray, ppm_per_h: float) -> float:
         """First time (s since the origin, from ``t_end_s`` on) at which |decay| of the end's

@@ -1860,3 +1860,21 @@ def test_a_zfc_warming_sweep_before_an_fc_cooling_sweep_is_labelled_zfc():
     again = synthetic_mt(step=1e-5, seed=2).moment_Am2[::-1]  # cooled in field, shields alike
     alike = np.concatenate([zfc.moment_Am2, again])
     assert [s.label for s in split_sweeps(mt_table(t, alike))][0] == "warming sweep 1"
+
+
+def test_the_curved_time_to_a_rate_already_reached_keeps_its_upper_range():
+    """A series already below the rate at its last point: ln t's time_to_reach_range still gives
+    the time its upper 1-sigma needs, the curved fit's range was the last point three times (no
+    range). Now its upper end is where |decay| + 1-sigma of the curved fit falls below the rate,
+    later than the end when the rate lies within 1-sigma of the end's decay, the end itself when
+    it lies 3 sigma above."""
+    t = np.geomspace(60, 3 * 3600, 50)
+    b = A_PUB - B_PUB * np.log(t) + np.random.default_rng(3).normal(0, 1e-3, t.size)
+    fit = fit_creep(t, b, origin_s=0.0)
+    rate, sigma = fit.end_decay_ppm_per_h(), fit.end_decay_sigma_ppm_per_h()
+    assert rate > 0 and sigma > 0
+    found, lo, hi = fit.end_time_to_reach_ppm_per_h(rate + 0.5 * sigma)
+    assert found == lo == fit.t_end_s and hi > 1.01 * fit.t_end_s
+    upper, upper_sigma = fit.end_decay_at(hi)
+    assert upper + upper_sigma == pytest.approx(rate + 0.5 * sigma, rel=1e-6)
+    assert fit.end_time_to_reach_ppm_per_h(rate + 3 * sigma) == (fit.t_end_s,) * 3
