@@ -416,10 +416,13 @@ def _end_fit(
     a, slope_b = start
     b_end = a - slope_b * ln_t[-1]
     rate = slope_b / b_end if b_end else 0.0
-    # between ln t (kappa = -S) and the power law (0); 1 + kappa x > 0 over the window
-    lo = -0.99 / max(-x[0], 1e-12)
-    # halfway first; the two ends only if that one did not converge (6e5 points: 1.9 s a try)
-    guesses = [(b_end, rate, max(-rate / 2, lo)), (b_end, rate, 0.0), (b_end, rate, max(-rate, lo))]
+    # 1 + kappa x > 0 over the window (x <= 0): kappa < 1 / |x[0]| (collective creep's kappa > 0
+    # bounded above; ln t's kappa = -S is not bounded below: it had been, by -0.99 / |x[0]|, and
+    # a fast ln t creep with S |x[0]| > 1 was read as curved, 5 sigma off its own S)
+    hi = 0.99 / max(-x[0], 1e-12)
+    # between ln t (kappa = -S) and the power law (0) halfway first; the two ends only if that
+    # one did not converge (6e5 points: 1.9 s a try)
+    guesses = [(b_end, rate, min(-rate / 2, hi)), (b_end, rate, 0.0), (b_end, rate, min(-rate, hi))]
     scale = max(float(np.max(np.abs(b))), 1e-300)
     best = None
     for guess in guesses:
@@ -428,7 +431,7 @@ def _end_fit(
         found = least_squares(
             lambda p: (_interpolation(x, p) - b) / scale,
             guess,
-            bounds=([-np.inf, -np.inf, lo], [np.inf, np.inf, np.inf]),
+            bounds=([-np.inf, -np.inf, -np.inf], [np.inf, np.inf, hi]),
             x_scale=[scale, max(abs(rate), 1e-9), max(abs(rate), 1e-9)],
             method="trf",
         )

@@ -1878,3 +1878,21 @@ def test_the_curved_time_to_a_rate_already_reached_keeps_its_upper_range():
     upper, upper_sigma = fit.end_decay_at(hi)
     assert upper + upper_sigma == pytest.approx(rate + 0.5 * sigma, rel=1e-6)
     assert fit.end_time_to_reach_ppm_per_h(rate + 3 * sigma) == (fit.t_end_s,) * 3
+
+
+@pytest.mark.parametrize("b_T", [0.02, 0.05, 0.1])
+def test_the_end_fit_reads_fast_ln_t_creep_as_ln_t(b_T):
+    """B = 1 - b ln t over 10..3000 s (noise 10 uT) ends with S = b / B of 0.024, 0.084, 0.50:
+    S ln(3000/10) = 0.14, 0.48, 2.9. The end fit had kappa bounded below by -0.99 / ln(3000/10)
+    (a wrong-signed bound of 1 + kappa x > 0), so the fastest was read as curved: 374,000 +-
+    45,000 ppm/h for the true 601,900 and a CreepCurvatureWarning on an exact ln t series. ln t
+    is kappa = -S: the local rate is b / (B t) within 2 of its 1-sigma and 1e-3, unwarned."""
+    t = np.geomspace(10, 3000, 60)
+    b = 1.0 - b_T * np.log(t) + np.random.default_rng(1).normal(0, 1e-5, t.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CreepCurvatureWarning)
+        fit = fit_creep(t, b, origin_s=0.0)
+    truth = b_T / ((1.0 - b_T * np.log(t[-1])) * t[-1]) * PPM_H
+    assert abs(fit.end_decay_ppm_per_h() - truth) < 2 * fit.end_decay_sigma_ppm_per_h()
+    assert fit.end_decay_ppm_per_h() == pytest.approx(truth, rel=1e-3)
+    assert fit.end_fit[2] == pytest.approx(-fit.end_fit[1], rel=0.05)  # kappa = -S
