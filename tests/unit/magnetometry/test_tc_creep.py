@@ -1896,3 +1896,33 @@ def test_the_end_fit_reads_fast_ln_t_creep_as_ln_t(b_T):
     assert abs(fit.end_decay_ppm_per_h() - truth) < 2 * fit.end_decay_sigma_ppm_per_h()
     assert fit.end_decay_ppm_per_h() == pytest.approx(truth, rel=1e-3)
     assert fit.end_fit[2] == pytest.approx(-fit.end_fit[1], rel=0.05)  # kappa = -S
+
+
+def test_the_end_fit_of_a_long_series_is_found_on_binned_means_then_polished(monkeypatch):
+    """The end fit tried up to 3 starts by least squares on every point, its Jacobian by finite
+    differences: 18-25 evaluations of the model on all 6e5 points of a week at 1 Hz (end fit 1.2 s
+    of fit_creep's 3.7 s, now 0.6 s on a loaded 2-core machine). The starts are now tried on 2000
+    means in ln t and polished on every point with the analytic Jacobian: 3 evaluations on all
+    points here (5e4 points, n = 40 power law, noise 0.1 mT), the same (B_end, S, kappa) and
+    covariance as the fit on every point, to 1e-3 of their 1-sigma and 1e-3."""
+    import fluxtrap.magnetometry.creep as creep
+
+    t = np.arange(1.0, 5e4 + 1)
+    b = 1.2 * (t / 100) ** (-1 / 39) + np.random.default_rng(4).normal(0, 1e-4, t.size)
+    ln_t = np.log(t)
+    start = np.polyfit(ln_t, b, 1)[::-1] * [1, -1]  # (a, b) of B = a - b ln t
+    model, sizes = creep._interpolation, []
+
+    def counted(x, p):
+        sizes.append(np.size(x))
+        return model(x, p)
+
+    monkeypatch.setattr(creep, "_interpolation", counted)
+    p, cov = creep._end_fit(ln_t, b, start, white_before=True)
+    assert sizes.count(t.size) <= 4 and len(sizes) > 4  # the rest on the means
+    monkeypatch.setattr(creep, "END_BINS", 10**9)  # every point, as at HEAD
+    every_p, every_cov = creep._end_fit(ln_t, b, start, white_before=True)
+    sigma = np.sqrt(np.diag(every_cov))
+    assert np.all(np.abs(p - every_p) < 1e-3 * sigma)
+    assert np.sqrt(np.diag(cov)) == pytest.approx(sigma, rel=1e-3)
+    assert p[1] / t[-1] * PPM_H == pytest.approx(PPM_H / 39 / t[-1], rel=1e-3)  # S = 1/39
