@@ -560,15 +560,67 @@ STAMP_NAME = re.compile(r"time|date|stamp", re.IGNORECASE)
 ZONE = re.compile(r"\d(Z|[+-]\d\d(:?\d\d)?)$")  # an ISO 8601 date-time's zone: Z, +01, +01:00
 
 
+CLOCK_ONLY = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d(?:\.\d+)?))?")
+
+
+class ClockOnlyWarning(UserWarning):
+    """A series' times were clock readings without a date (HH:MM:SS), put on one clock as running
+    forward within a day or across one midnight."""
+
+
+def _clock_only(cells: list[str], lines: list[int], column: str, name: str) -> np.ndarray | None:
+    """Seconds since the first row of clock-only cells ("23:59:58", "00:00:02.5"), None if they
+    are not all such. Read forward within one day or across one midnight (a step back of the
+    clock), the span under 24 h, said by a ``ClockOnlyWarning``; a second step back, or a series
+    past its first row's time of day after one, cannot be put on one clock without the dates:
+    InputFileError naming the line."""
+    found = [CLOCK_ONLY.fullmatch(c) for c in cells]
+    if not cells or not all(found):
+        return None
+    day = np.array([int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3] or 0) for m in found])
+    back = np.flatnonzero(np.diff(day) < 0) + 1
+    fix = "give dates with the times (ISO 8601, e.g. 2026-12-05 23:59:58), or seconds (time_s)"
+    if back.size > 1:
+        raise InputFileError(
+            f"{name}, line {lines[back[1]]}, column {column!r}: the clock ({cells[back[1]]!r}) "
+            f"steps back a second time (first at line {lines[back[0]]}): times without a date "
+            f"are read across one midnight at most; {fix}"
+        )
+    seconds = day - day[0]
+    if back.size:
+        seconds[back[0] :] += 86400.0
+        if seconds[-1] >= 86400.0:
+            raise InputFileError(
+                f"{name}, line {lines[-1]}, column {column!r}: past midnight (line "
+                f"{lines[back[0]]}) the clock reaches {cells[-1]!r}, at or past the first row's "
+                f"{cells[0]!r}: over 24 h, and how many days passed cannot be told; {fix}"
+            )
+    crossed = (
+        f", across midnight at line {lines[back[0]]} ({cells[back[0] - 1]!r} -> {cells[back[0]]!r})"
+        if back.size
+        else ", within one day"
+    )
+    warnings.warn(
+        f"{name}, column {column!r}: times without a date ({cells[0]!r} .. {cells[-1]!r}) read "
+        f"as s since the first row{crossed}, {seconds[-1]:.6g} s in all",
+        ClockOnlyWarning,
+        stacklevel=3,
+    )
+    return seconds
+
+
 def _seconds(
     rows: list[list[str]], index: int, lines: list[int], column: str, name: str
 ) -> np.ndarray:
     """Seconds since the first row of ISO 8601 date-time cells ("2026-12-05 10:00:00.5",
-    "2026-12-05T10:00:00+01:00"); InputFileError naming the line of the first that is not one,
-    or of a clock that mixes time zones with none."""
+    "2026-12-05T10:00:00+01:00"), or of clock readings without a date (``_clock_only``);
+    InputFileError naming the line of the first that is not one, or of a clock that mixes time
+    zones with none."""
     import pandas as pd
 
     cells = [row[index].strip() if index < len(row) else "" for row in rows]
+    if (clock := _clock_only(cells, lines, column, name)) is not None:
+        return clock
     zoned = [bool(ZONE.search(c)) for c in cells]
     if any(zoned) and not all(zoned):  # pandas took the ones without as UTC: silent hours off
         k = zoned.index(not zoned[0])

@@ -11,6 +11,7 @@ import pytest
 from fluxtrap.errors import AnalysisError, InputFileError, ValidationError
 from fluxtrap.magnetometry.creep import (
     PPM_H,
+    ClockOnlyWarning,
     CreepCurvatureWarning,
     CreepExtrapolationWarning,
     CreepResidualWarning,
@@ -1926,3 +1927,43 @@ def test_the_end_fit_of_a_long_series_is_found_on_binned_means_then_polished(mon
     assert np.all(np.abs(p - every_p) < 1e-3 * sigma)
     assert np.sqrt(np.diag(cov)) == pytest.approx(sigma, rel=1e-3)
     assert p[1] / t[-1] * PPM_H == pytest.approx(PPM_H / 39 / t[-1], rel=1e-3)  # S = 1/39
+
+
+def test_clock_times_without_a_date_are_read_within_a_day_or_across_one_midnight():
+    """A logger writing only HH:MM:SS was refused ('not an ISO 8601 date-time'). A series that
+    runs forward within one day, or steps back once (midnight), spans under 24 h and is read on
+    one clock, said with the line of the crossing: the fit is that of the series in seconds. A
+    second step back, or a clock past the first row's time of day after midnight (over 24 h: how
+    many days passed is unknown), is refused naming the line."""
+    import datetime as dt
+
+    t = np.r_[np.linspace(0, 100, 11), 100 + np.geomspace(1, 3e4, 200)]
+    applied = np.r_[np.linspace(1, 0, 11), np.zeros(200)]
+    b = np.r_[np.linspace(0.2, 1.0, 11), A_PUB - B_PUB * np.log(t[11:] - 100)]
+
+    def series(start: dt.datetime, times: np.ndarray) -> bytes:
+        rows = [
+            f"{(start + dt.timedelta(seconds=float(ti))).strftime('%H:%M:%S.%f')},{bi:.12g},"
+            f"{ai * 1e3:.12g}"
+            for ti, bi, ai in zip(times, b, applied, strict=True)
+        ]
+        return ("time,B (T),Applied field (mT)\n" + "\n".join(rows) + "\n").encode()
+
+    late = dt.datetime(2026, 12, 5, 23, 50)
+    crossing = int(np.searchsorted(t, 600.0))  # the first row at or after 00:00
+    said = rf"across midnight at line {crossing + 2} \('23:59:"
+    with pytest.warns(ClockOnlyWarning, match=said):
+        ts, bs, ap, _ = read_series(series(late, t), filename="clock.csv")
+    np.testing.assert_allclose(ts, t, atol=1e-5)
+    fit = fit_creep(ts, bs, applied_T=ap)
+    assert fit.origin_s == pytest.approx(100.0, abs=1e-5) and fit.b_T == pytest.approx(B_PUB)
+    with pytest.warns(ClockOnlyWarning, match="within one day"):
+        ts = read_series(series(dt.datetime(2026, 12, 5, 8, 0), t), filename="clock.csv")[0]
+    np.testing.assert_allclose(ts, t, atol=1e-5)
+    long = t * 2.88  # 86,688 s: 23:54:48 on the next day, past the first row's 23:50
+    with pytest.raises(InputFileError, match=r"clock\.csv, line 212, column 'time': past midnig"):
+        read_series(series(late, long), filename="clock.csv")
+    twice = t.copy()
+    twice[100:] += 86400.0 - 3600.0  # a second step back: two days, or a clock reset
+    with pytest.raises(InputFileError, match=r"line \d+, column 'time': the clock .* steps back"):
+        read_series(series(late, twice), filename="clock.csv")
