@@ -1468,3 +1468,32 @@ def test_creep_says_when_the_curved_fit_never_reaches_0_1_ppm_per_h(tmp_path, ca
     assert "the fitted decay rate never falls below" in text  # ln t's
     assert "|decay| < 0.1 ppm/h, curved fit │ never (before 1e30 s)" in text
     assert "at 3.156e+07 s" in text
+
+
+@pytest.mark.parametrize("typed", ["-5 K", "0 K", "-274 degC", "-500 degF"])
+def test_jc_refuses_a_temperature_at_or_below_absolute_zero_naming_the_option(
+    loop_file, typed, capsys
+):
+    """`--temperature=-5 K` had been read and answered "no loop at -5 K"."""
+    code, out, err = cli(capsys, "jc", str(loop_file), *EDGES, f"--temperature={typed}")
+    text = " ".join((out + err).split())
+    assert code != 0 and f"--temperature {typed!r} is" in text and "above absolute zero" in text
+
+
+def test_measure_add_refuses_a_negative_temperature_naming_the_option(db, loop_file, capsys):
+    code, out, err = cli(
+        capsys,
+        "measure",
+        "add",
+        str(loop_file),
+        "--db",
+        db,
+        "-c",
+        NAME,
+        "-s",
+        "B2",
+        *EDGES,
+        "--temperature=-5 K",
+    )
+    text = " ".join((out + err).split())
+    assert code != 0 and "--temperature '-5 K' is -5 K" in text

@@ -113,6 +113,22 @@ TemperatureOption = Annotated[
         "temperature's).",
     ),
 ]
+
+
+def _loop_temperature(text: str | None) -> float | None:
+    """``--temperature`` in K (None: not given); at or below absolute zero a ValidationError
+    quoting it as typed: "-5 K" and "0 K" had been read and answered "no loop at -5 K"."""
+    if not text:
+        return None
+    t = parse(text, "temperature", "--temperature")
+    if t <= 0:
+        raise ValidationError(
+            f"--temperature {text!r} is {t:g} K: a loop's temperature is above absolute zero, "
+            'e.g. "5 K"'
+        )
+    return t
+
+
 REPORT_FIELDS_T = (0.5, 1.0, 2.0, 3.0, 5.0, 7.0)
 ORIGIN_FROM = {
     "given": "given with --origin",
@@ -257,7 +273,7 @@ def jc_command(
     refuse_existing({"--out": out, "--plot": plot}, overwrite)
     table = read(loop_file, columns=_columns(column))  # before the edges
     (a_m, b_m, c_m), shape = _sample(shape, a, b, c, diameter, thickness)
-    t = parse(temperature, "temperature", "--temperature") if temperature else None
+    t = _loop_temperature(temperature)
     width = loop_width(table, temperature_K=t)
     with _printed_warnings():
         jc = jc_from_width(
@@ -730,7 +746,7 @@ def measure_add(
     kind = kind_name(kind, "--kind")  # "MH_LOOP" was refused; "mt_curv", "MH": the near miss
     # the file next, then the options: "needs the sample's edges" came before "no such file"
     content = read_limited(file)
-    t = parse(temperature, "temperature", "--temperature") if temperature else None
+    t = _loop_temperature(temperature)
     columns = _columns(column)
     edges = None
     if kind == "mh_loop":

@@ -35,6 +35,7 @@ GAP_SPAN = 0.02
 # measured at one temperature: the objectives' own tolerance (pipeline: 0.5 K or 2%); a step
 # this large between neighbouring rows, held over STEP_ROWS rows, starts another loop
 TEMPERATURE_SPAN_K, TEMPERATURE_SPAN_FRACTION = 0.5, 0.02
+ZERO_CELSIUS_K = 273.15
 STEP_ROWS = 3
 MAX_GRID_POINTS = 1_000_000  # a uniform field grid of at most this many points (8 MB per array)
 SPIKE_SIGMA = 8.0  # a reading this many standard errors off the lines through its neighbours
@@ -678,6 +679,11 @@ def loop_width(
             f"{table.metadata.filename}: temperature_K = {temperature_K!r}: give the loop's "
             "temperature in K as a finite number (or None for the lowest)"
         )
+    if temperature_K is not None and temperature_K <= 0:  # "-5 K" had been "no loop at -5 K"
+        raise ValidationError(
+            f"{table.metadata.filename}: temperature_K = {temperature_K:g}: a loop's temperature "
+            "is above absolute zero (K), e.g. 5"
+        )
     table, repeated = table.without_repeats()
     held = held_field_rows(table)
     mt_rows = ""
@@ -733,9 +739,18 @@ def loop_width(
                 f"so no loop can be chosen at {temperature_K:g} K"
             )
         if abs(temps[loop] - temperature_K) > max(1.0, 0.05 * temperature_K):
+            near_k = [
+                t for t in temps.values() if abs(t - (temperature_K - ZERO_CELSIUS_K)) <= 1.0
+            ]  # "5 degC" typed for 5 K: 278.15 K, said only as "no loop at 278.15 K"
             raise AnalysisError(
                 f"{table.metadata.filename}: no loop at {temperature_K:g} K; loops at "
                 f"{', '.join(f'{temps[lp]:.4g} K' for lp in complete)}"
+                + (
+                    f" ({temperature_K:g} K is {temperature_K - ZERO_CELSIUS_K:.4g} degC: "
+                    f'give the temperature in K, e.g. "{near_k[0]:.4g} K")'
+                    if near_k
+                    else ""
+                )
             )
     mine = [b for b in used if b.loop == loop]
     dec = max((b for b in mine if b.kind == "decreasing"), key=lambda b: np.ptp(b.field_T))

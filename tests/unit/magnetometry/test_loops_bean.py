@@ -102,6 +102,21 @@ def test_loop_at_requested_temperature(mpms_file):
             loop_width(table, temperature_K=bad)
 
 
+def test_an_impossible_or_celsius_loop_temperature_is_named(mpms_file):
+    """-5 K and 0 K had been answered "no loop at -5 K", as if a loop might be there; 5 degC
+    (278.15 K) typed for 5 K "no loop at 278.15 K" without saying why."""
+    table = read(mpms_file("mpms3_dc_mh_KMK282_5K-300K_tabsep.dat"))
+    for bad in (-5.0, 0.0):
+        with pytest.raises(ValidationError, match="above absolute zero"):
+            loop_width(table, temperature_K=bad)
+    with pytest.raises(
+        AnalysisError, match=r'278.15 K is 5 degC: give the temperature in K, e.g. "5.004 K"'
+    ):
+        loop_width(table, temperature_K=278.15)
+    with pytest.raises(AnalysisError, match="no loop at 77 K; loops at 5.004 K, 300 K$"):
+        loop_width(table, temperature_K=77)  # no Celsius hint where none fits
+
+
 def test_loops_at_two_temperatures_split_with_an_empty_temperature_cell():
     """A CSV's temperature column is optional, so one empty cell is NaN: the temperature jump
     between the loops was then not looked for at all and the 5 K and 30 K loops became one
