@@ -1,5 +1,6 @@
 """Tc's 1-sigma against the truth over seeded sweeps of known transitions (synthetic data)."""
 
+import re
 import warnings
 
 import numpy as np
@@ -235,3 +236,27 @@ def test_one_temperature_reading_off_the_sweep_is_left_out_and_named(shift_K):
         "sc.dat: 1 reading(s) whose temperature leaves the sweep of the readings on both sides of "
         "them (lines 131) were left out",
     )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_transition_as_broad_as_the_sweep_is_refused_for_its_missing_plateau(seed):
+    """A broad transition of shape 1 - (T/Tc)^2 (Tc 38 K, 0.13 emu) swept 5-45 K, noise 1e-3
+    emu a point: refused as 'the drop (0.080 +- 0.0095 emu) is not significant', 50+ point
+    noises. The reason is that full shielding is never reached: the moment still rises over the
+    lowest tenth of the sweep, by 0.13 emu x (9^2 - 5^2)/38^2 = 0.0050 emu, which the refusal
+    now says (to 3 of its sigma)."""
+    from fluxtrap.errors import AnalysisError
+
+    t = np.linspace(5, 45, 161)
+    m = -1.3e-4 * np.clip(1 - (t / 38.0) ** 2, 0, None) + 1e-7
+    m = m + np.random.default_rng(seed).normal(0, 1e-6, t.size)
+    table = MeasurementTable.from_arrays(
+        np.full(t.size, 1e-3), m, TableMetadata("broad.dat", "MPMS3", "VSM"), temperature_K=t
+    )
+    with pytest.raises(AnalysisError) as err:
+        tc_from_table(table)
+    said = str(err.value)
+    assert "not significant" not in said and "no low-temperature plateau" in said, said
+    rise, sigma = map(float, re.search(r"rises by ([\d.e-]+) ± ([\d.e-]+) emu", said).groups())
+    truth = 0.13 * (9**2 - 5**2) / 38**2
+    assert abs(rise - truth) < 3 * sigma and sigma < truth / 3, (rise, sigma, truth)
