@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.colors as mcolors  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -32,6 +33,8 @@ STYLE = {
     "ytick.right": True,
     "savefig.dpi": 300,
 }
+FITTED_POINTS_ALPHA = 0.5  # the points of an M(T) sweep with a fit, under it
+FIT_SHADE = 0.6  # the fit's colour: its sweep's scaled toward black by this factor
 COLORS = {"virgin": "0.5", "decreasing": "tab:blue", "increasing": "tab:red"}
 
 
@@ -86,18 +89,38 @@ def mt_curves(
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(4.5, 3.3), constrained_layout=True)
         for sw in sweeps:
-            (line,) = ax.plot(sw.temperature_K, sw.moment_Am2 * 1e3, ".", ms=2.5, label=sw.label)
-            for r in (r for r in results if r.sweep == sw.label):
+            found = [r for r in results if r.sweep == sw.label]
+            # a fitted sweep's points faint and its fit on top in a darker shade: drawn in one
+            # colour under 2.5 pt points 0.25 K apart, the FC fit was hidden by its own data
+            (line,) = ax.plot(
+                sw.temperature_K,
+                sw.moment_Am2 * 1e3,
+                ".",
+                ms=2.5,
+                alpha=FITTED_POINTS_ALPHA if found else 1.0,
+                label=sw.label,
+            )
+            dark = tuple(FIT_SHADE * c for c in mcolors.to_rgb(line.get_color()))
+            for r in found:
                 tt = np.linspace(*r.fit_range_K, 400)
-                ax.plot(tt, r.model(tt) * 1e3, "-", lw=0.8, color=line.get_color())
+                ax.plot(
+                    tt,
+                    r.model(tt) * 1e3,
+                    "-",
+                    lw=1.2,
+                    color=dark,
+                    zorder=3,
+                    label=f"{sw.label} fit",
+                )
                 ax.plot(
                     tt,
                     (r.baseline_slope_Am2_per_K * tt + r.baseline_intercept_Am2) * 1e3,
                     "--",
                     lw=0.8,
-                    color=line.get_color(),
+                    color=dark,
+                    zorder=3,
                 )
-                ax.axvline(r.tc_K, lw=0.8, color=line.get_color(), ls=":")
+                ax.axvline(r.tc_K, lw=0.8, color=dark, ls=":")
                 # on the side of the line with room for it (right of a Tc high in the sweep
                 # the text ran off the figure)
                 left = r.tc_K > np.mean(sw.temperature_K[[0, -1]])

@@ -3,6 +3,7 @@
 import re
 import warnings
 
+import matplotlib.colors
 import numpy as np
 import pytest
 from scipy.special import erfc
@@ -260,3 +261,43 @@ def test_a_transition_as_broad_as_the_sweep_is_refused_for_its_missing_plateau(s
     rise, sigma = map(float, re.search(r"rises by ([\d.e-]+) ± ([\d.e-]+) emu", said).groups())
     truth = 0.13 * (9**2 - 5**2) / 38**2
     assert abs(rise - truth) < 3 * sigma and sigma < truth / 3, (rise, sigma, truth)
+
+
+def test_the_fc_fit_is_drawn_distinguishable_from_its_points(monkeypatch, tmp_path):
+    """ZFC (1e-5 A m^2) and FC (1/8 of it) logistic steps, points 0.25 K apart: each fit was
+    drawn 0.8 pt wide in its sweep's own colour under 2.5 pt points of that colour, so on the
+    PNG the FC fit could not be told from its data. Along each fit through its transition (10-90
+    % of the step) the rendered pixels must now differ from the points' colour as drawn."""
+    from fluxtrap.magnetometry import plots
+    from fluxtrap.magnetometry.tc import Sweep, find_tc
+
+    t = np.arange(5.0, 50.01, 0.25)
+    sweeps = [
+        Sweep(label, 0, t.size, t, -step / (1 + np.exp((t - 37.0) / 0.6)) + 1e-9, 0.01)
+        for label, step in (("ZFC", 1e-5), ("FC", 1.25e-6))
+    ]
+    results = [find_tc(sw) for sw in sweeps]
+    drawn = {}
+
+    def keep(fig, path):
+        fig.canvas.draw()
+        drawn["rgb"] = np.asarray(fig.canvas.buffer_rgba())[..., :3] / 255.0
+        drawn["ax"] = fig.axes[0]
+
+    monkeypatch.setattr(plots, "_save", keep)
+    plots.mt_curves(sweeps, results, tmp_path / "tc.png")
+    ax, rgb = drawn["ax"], drawn["rgb"]
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    for sw, r in zip(sweeps, results, strict=True):
+        points = lines[sw.label]
+        a = points.get_alpha() or 1.0
+        as_drawn = a * np.array(matplotlib.colors.to_rgb(points.get_color())) + (1 - a)
+        tt = np.linspace(*r.fit_range_K, 400)
+        s = (r.model(tt) - r.baseline_intercept_Am2 - r.baseline_slope_Am2_per_K * tt) / r.step_Am2
+        tt = tt[(s < -0.1) & (s > -0.9)]
+        assert tt.size > 5
+        xy = ax.transData.transform(np.column_stack([tt, r.model(tt) * 1e3]))
+        rows = rgb.shape[0] - 1 - np.round(xy[:, 1]).astype(int)
+        seen = rgb[rows, np.round(xy[:, 0]).astype(int)]
+        apart = np.linalg.norm(seen - as_drawn, axis=1)
+        assert np.mean(apart > 0.2) > 0.8, (sw.label, np.round(apart, 2))
