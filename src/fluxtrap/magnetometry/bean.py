@@ -671,7 +671,14 @@ def _check_shielding(
     return branches' remanent peak (``loops.central_peak``: its shift past zero field T, its
     moment A*m^2), in the ``sample`` of ``volume_m3`` below ``SHIELDING_FRACTION_MIN``: a note
     in ``notes`` and an ``ImplausibleJcWarning`` (nothing without). A virgin branch of a sample
-    given as no ``plate`` (c >= a) below ``SHIELDING_FRACTION_BAR`` is said to be an edge 10x off."""
+    given as no ``plate`` (c >= a) below ``SHIELDING_FRACTION_BAR`` is said to be an edge 10x off.
+
+    No bound catches c given too large on a thin plate (c << a) without a mass: a thin plate's
+    moment does not depend on its thickness at a given sheet current Jc c (Meissner: a thin
+    disk's m = 8 R^3 H / 3, Clem & Sanchez 1994; critical state: its field scale is Jc c / 2),
+    so a c 10x large gives a volume 10x large, a Jc 10x low and the same Jc c, and mu0 M / B
+    equals what a plate of the given c shields (8 R / 3 pi c): the loop is self-consistent.
+    Only the mass (density) can tell."""
     if extreme is None:
         return
     field_T, moment_Am2 = extreme
