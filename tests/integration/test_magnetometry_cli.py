@@ -1497,3 +1497,17 @@ def test_measure_add_refuses_a_negative_temperature_naming_the_option(db, loop_f
     )
     text = " ".join((out + err).split())
     assert code != 0 and "--temperature '-5 K' is -5 K" in text
+
+
+@pytest.mark.parametrize("typed", ["1.5", "150%", "-0.9", "nan", "inf", "0.995"])
+def test_tc_refuses_a_criterion_fraction_out_of_range_naming_the_option(tmp_path, typed, capsys):
+    """`--criterion 1.5` (or nan, 150%) had been read after the file as 'Tc level must lie in
+    [0.5, 1), got 1.5', not naming the option; 0.995 passed although --level stops at 0.99."""
+    csv = tmp_path / "mt.csv"
+    t = np.linspace(5, 60, 111)
+    csv.write_text(
+        "T (K),H (Oe),m (emu)\n"
+        + "\n".join(f"{a:.6g},10,{-1e-2 / (1 + np.exp((a - 38) / 0.5)):.8g}" for a in t)
+    )
+    code, _, err = cli(capsys, "tc", str(csv), f"--criterion={typed}")
+    assert code == 2 and f"--criterion {typed!r}: a fraction from 0.5 to 0.99" in err, err

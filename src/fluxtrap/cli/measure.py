@@ -383,6 +383,12 @@ def tc_criterion(criterion: str, level: float | None) -> tuple[str, float]:
             f"--criterion {criterion[:MAX_NAME]!r}: expected shielded, normal or a fraction such "
             f"as 0.9{hint}"
         ) from None
+    if not 0.5 <= fraction <= 0.99:  # "1.5", "nan", "-0.9": 'Tc level must lie in [0.5, 1),
+        # got 1.5' after the file was read, without the option; the range --level has
+        raise ValidationError(
+            f"--criterion {criterion[:40]!r}: a fraction from 0.5 to 0.99 (or 50% to 99%), "
+            f"got {fraction:g}"
+        )
     if level is not None and level != fraction:  # which one? (0.95 was used for 0.8)
         raise ValidationError(
             f"--criterion {criterion!r} and --level {level:g} give two fractions: give one"
