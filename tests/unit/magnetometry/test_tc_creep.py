@@ -1967,3 +1967,32 @@ def test_clock_times_without_a_date_are_read_within_a_day_or_across_one_midnight
     twice[100:] += 86400.0 - 3600.0  # a second step back: two days, or a clock reset
     with pytest.raises(InputFileError, match=r"line \d+, column 'time': the clock .* steps back"):
         read_series(series(late, twice), filename="clock.csv")
+
+
+def test_a_paramagnets_sweep_is_refused_as_one(mpms_file):
+    """pb6051 at 1000 Oe (above lead's critical field, 0.08 T): a Curie-like moment, 0.054 emu
+    at 2 K, 0.0074 emu at 15 K, was refused as 'the sweep ends at 15 K, before the normal state
+    is reached (fitted midpoint 11.45 K)'. It is refused for what it is: positive, rising on
+    cooling, with the file's own numbers."""
+    with pytest.raises(AnalysisError) as err:
+        tc_from_table(read(mpms_file("mpmsxl_dc_mt_pb6051_1000Oe.dat")))
+    said = str(err.value)
+    assert "rises on cooling (0.00744 emu at 15 K, 0.0541 emu at 2 K), as a paramagnet's" in said
+    assert "before the normal state" not in said
+
+
+def test_a_step_on_a_curie_tail_is_not_called_a_paramagnet():
+    """A logistic step (1e-5 A m^2 at 38 K, w 0.5 K) on a Curie tail 5e-4/T A m^2 K, positive
+    throughout and higher cold than warm, is not 'a paramagnet's' moment: it falls by the step
+    on cooling through 38 K. (The linear normal-state line does not follow 1/T: the sweep is
+    still refused, for another reason.)"""
+    t = np.linspace(5, 60, 221)
+    m = -1e-5 / (1 + np.exp((t - 38.0) / 0.5)) + 5e-4 / t
+    assert m.min() > 0 and m[0] > m[-1]
+    table = MeasurementTable.from_arrays(
+        np.full(t.size, 0.01), m, TableMetadata("c.dat", "MPMS3"), temperature_K=t
+    )
+    try:
+        tc_from_table(table)
+    except AnalysisError as err:
+        assert "paramagnet" not in str(err)
