@@ -341,6 +341,11 @@ def jc_command(
             f"uncertainty from the {jc.settings['jc_err_from']} with the extended Bean model's "
             "self-field error)"
         )
+        if jc.temperature_K is not None and math.isfinite(jc.temperature_K):  # not in the CSV
+            console.print(
+                f"measured at {jc.temperature_K:.4g} K: in a case file's jc.tables, "
+                f'{{ temperature = "{jc.temperature_K:.4g} K", csv = "{out.name}" }}'
+            )
     _say_wrote(None, plot)
 
 
