@@ -190,7 +190,9 @@ def compare_command(
     diff.add_row("max |measured - simulated| (T)", f"{c.max_abs_T:.4g}")
     diff.add_row("rms, % of mean measured B", f"{c.rms_pct:.3g} %")
     diff.add_row("max, % of mean measured B", f"{c.max_abs_pct:.3g} %")
-    diff.add_row(f"measured / simulated at {c.t_end_s:.4g} s", f"{c.ratio_end:.4g}")
+    diff.add_row(
+        f"measured / simulated at {c.t_end_s:.4g} s", estimate_text(c.ratio_end, c.ratio_end_sigma)
+    )
     error = sim_errors.get(name)
     if error is not None:
         diff.add_row("simulation's discretization error, largest over its run (T)", f"{error:.2g}")
@@ -201,10 +203,13 @@ def compare_command(
     fits.add_row("b (T per ln s)", estimate_text(m["b_T"], m["b_sigma_T"]), f"{s['b_T']:.4g}")
     # S as creep prints it: b / B(t0) at the first point fitted, and at --at
     fits.add_row(
-        f"S = b/B(t0), t0 = {c.t_start_s:.3g} s (1)", f"{m['S_at_start']:.4g}",
-        f"{s['S_at_start']:.4g}",
+        f"S = b/B(t0), t0 = {c.t_start_s:.3g} s (1)",
+        estimate_text(m["S_at_start"], m["S_at_start_sigma"]), f"{s['S_at_start']:.4g}",
     )  # fmt: skip
-    fits.add_row(f"S = b/B(t) at {c.at_s:.4g} s (1)", f"{m['S_at']:.4g}", f"{s['S_at']:.4g}")
+    fits.add_row(
+        f"S = b/B(t) at {c.at_s:.4g} s (1)", estimate_text(m["S_at"], m["S_at_sigma"]),
+        f"{s['S_at']:.4g}",
+    )  # fmt: skip
     fits.add_row(
         f"decay at {c.at_s:.4g} s (ppm/h)",
         estimate_text(m["decay_at_ppm_per_h"], m["decay_at_sigma_ppm_per_h"]),
