@@ -11,7 +11,8 @@ In order, for each HTTP request:
    dashboard's session cookie plus its CSRF header for writes); no or an unknown token is a 401,
    a reader writing a 403, both without reading a byte of the body (the connection is closed);
    on a store the server cannot write (served read-only: ``Store.writable``), any write (a
-   method but GET, HEAD, OPTIONS) but logging in and out is a 403 saying so;
+   method but GET, HEAD, OPTIONS) but logging in and out is a 403 saying so; a path or method
+   no route takes is not a write: after authentication it goes on to the router's 404 / 405;
 3. a measurement upload while its user has ``heavy_per_user`` uploads being received or
    analysed, or the server ``heavy_workers + heavy_waiting``: a 429 before its body is read (the
    analysis's turn, HeavyWork's, comes after the body is read whole);
@@ -44,6 +45,7 @@ from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fluxtrap.errors import QuotaError
@@ -172,12 +174,18 @@ class Guard:
             return await _refuse(send, 400, "a NUL character (%00) in the URL", page=page)
         if why := _url_refused(scope, self.limits.max_header):
             return await _refuse(send, *why, page=page)
+        # a path or method no route takes is the router's 404 / 405 for everybody (a reader's
+        # POST to a mistyped address had been a 403 "cannot write"); the caller is still
+        # authenticated first, so who has no token learns nothing beyond the 401
+        routed = _routed(scope)
         if api:
-            who = await run_in_threadpool(authenticate, self.store, headers, method)
+            asked = method if routed else "GET"  # nothing is written: no write permission asked
+            who = await run_in_threadpool(authenticate, self.store, headers, asked)
             if isinstance(who, tuple):
                 return await _refuse(send, *who)
             scope.setdefault("state", {})["user"] = who
-        if not self.store.writable and method not in SAFE_METHODS and path not in SESSIONS:
+        writes = routed and method not in SAFE_METHODS and path not in SESSIONS
+        if not self.store.writable and writes:
             return await _refuse(send, 403, READ_ONLY, page=page)
         upload = method == "POST" and UPLOAD.fullmatch(path) is not None
         if upload:
@@ -258,6 +266,17 @@ class Guard:
                 "file again in a minute"
             )
         return None
+
+
+def _routed(scope: Scope) -> bool:
+    """Whether a route of the app (``scope["app"]``, set by Starlette before its middleware)
+    takes this path with this method; True when the app is not known (refused as before)."""
+    app = scope.get("app")
+    routes = getattr(getattr(app, "router", None), "routes", None)
+    if routes is None:
+        return True
+    probe = {**scope, "method": "GET" if scope["method"] == "HEAD" else scope["method"]}
+    return any(route.matches(probe)[0] is Match.FULL for route in routes)
 
 
 def _too_slow(received: int) -> str:
