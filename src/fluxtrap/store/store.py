@@ -700,7 +700,8 @@ class Store:
     ) -> SampleRecord:
         """Mark a sample ``failed`` (unusable: it will never be measured, so it is not pending)
         or ``made`` again; the suggestion it realises, if any, becomes ``failed`` / ``used``. A
-        sample with objective values is not marked failed (ValidationError naming them)."""
+        sample with objective values is not marked failed (ValidationError naming them). The
+        status it already has changes nothing (its note, its suggestion's who and when kept)."""
         _check_sample_status(status, "sample status")
         check_who(changed_by, "changed_by")
         note = _note(note, f"sample {label!r}")
@@ -713,6 +714,8 @@ class Store:
                 else _suggestion(s, x.suggestion_id, for_update=True)
             )
             x = _sample(s, c, label, for_update=True)  # its values read under the lock
+            if x.status == status:  # a repeated click: the record kept as it was
+                return _sample_record(x, campaign)
             if status == "failed":
                 _refuse_failing_measured(x, _spec(c), f"sample {label!r}")
             if sug is not None:
@@ -1078,6 +1081,8 @@ class Store:
                     f"suggestion {x.id} is {x.status} (set{by} since it was shown {expected}): "
                     f"nothing changed; reload to see it"
                 )
+            if x.status == status:  # a no-op: who changed it and when are kept
+                return _suggestion_record(x, _campaign_name(s, x))
             made = s.scalar(select(m.Sample).where(m.Sample.suggestion_id == x.id))
             if made is None and status == "used":
                 raise ValidationError(
@@ -2532,6 +2537,10 @@ def _refuse_failing_measured(x: m.Sample, spec: CampaignSpec, where: str) -> Non
 
 
 def _change_status(x: m.Suggestion, status: str, by: str | None, note: str | None = None) -> None:
+    """Set ``x``'s status, who changed it, when and why; the status it has already: unchanged
+    (an open -> open re-mark had overwritten who changed it and when)."""
+    if x.status == status:
+        return
     x.status = status
     x.status_changed_by = by
     x.status_changed_at = m.utcnow()
