@@ -697,12 +697,16 @@ class Store:
         *,
         note: str | None = None,
         changed_by: str | None = None,
+        expected: str | None = None,
     ) -> SampleRecord:
         """Mark a sample ``failed`` (unusable: it will never be measured, so it is not pending)
         or ``made`` again; the suggestion it realises, if any, becomes ``failed`` / ``used``. A
-        sample with objective values is not marked failed (ValidationError naming them). The
+        sample with objective values is not marked failed (ValidationError naming them). With
+        ``expected`` (the status the caller saw) a ``ConflictError`` if it is another now; the
         status it already has changes nothing (its note, its suggestion's who and when kept)."""
         _check_sample_status(status, "sample status")
+        if expected is not None:
+            _check_sample_status(expected, "expected sample status")
         check_who(changed_by, "changed_by")
         note = _note(note, f"sample {label!r}")
         with self.transaction() as s:
@@ -714,6 +718,11 @@ class Store:
                 else _suggestion(s, x.suggestion_id, for_update=True)
             )
             x = _sample(s, c, label, for_update=True)  # its values read under the lock
+            if expected is not None and x.status != expected:  # a page shown before a change
+                raise ConflictError(
+                    f"sample {label!r} is {x.status} (changed since it was shown {expected}): "
+                    "nothing changed; reload to see it"
+                )
             if x.status == status:  # a repeated click: the record kept as it was
                 return _sample_record(x, campaign)
             if status == "failed":

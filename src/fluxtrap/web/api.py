@@ -796,14 +796,15 @@ def set_suggestion_status(
     "/campaigns/{campaign}/samples/{label}",
     response_model=schemas.Sample,
     tags=["samples"],
-    responses=W | N,
+    responses=W | N | CHANGED,
 )
 def set_sample_status(
     request: Request, campaign: str, label: str, body: schemas.SampleStatusIn, user: Writer
 ) -> schemas.Sample:
-    """Mark a sample failed (no longer pending; its suggestion, if any, failed too) or made."""
+    """Mark a sample failed (no longer pending; its suggestion, if any, failed too) or made;
+    with ``if_status``, only if it still has that status (409 naming the status it has)."""
     rec = _store(request).set_sample_status(
-        campaign, label, body.status, note=body.note, changed_by=user.name
+        campaign, label, body.status, note=body.note, changed_by=user.name, expected=body.if_status
     )
     return schemas.Sample.of(rec)
 

@@ -461,6 +461,11 @@ class SampleStatusIn(Strict):
     note: str | None = Field(
         None, max_length=MAX_STATUS_NOTE, description="why (kept with the status)"
     )
+    if_status: Literal["made", "failed"] | None = Field(
+        None,
+        description="the status the caller saw: if it is another now (someone changed it since), "
+        "409 and nothing changed",
+    )
 
 
 class ObjectivesIn(Strict):

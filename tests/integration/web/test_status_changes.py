@@ -1,9 +1,17 @@
-"""Status changes that change nothing keep the record: who changed it, when, and why."""
+"""Status changes that change nothing keep the record; a sample's status change can be
+conditional on the status the caller saw (409 naming the one it has), in the store and the API."""
 
 from __future__ import annotations
 
-from .conftest import NAME
-from .test_api import P
+import threading
+
+import httpx
+import pytest
+
+from fluxtrap.errors import ConflictError
+
+from .conftest import NAME, auth, make_store, serve
+from .test_api import C, P
 
 
 def test_re_marking_a_status_it_has_keeps_who_changed_it_and_when(store):
@@ -30,3 +38,58 @@ def test_re_marking_a_status_it_has_keeps_who_changed_it_and_when(store):
     again = store.set_sample_status(NAME, "S1", "failed", changed_by="dave", note="other")
     assert (failed.status_note, again.status_note) == ("cracked", "cracked")
     assert store.suggestion(sug.id).status_changed_by == "eve"
+
+
+def test_a_sample_status_change_with_the_status_seen_is_refused_once_changed(store):
+    store.add_sample(NAME, "S1", P)
+    with pytest.raises(ConflictError, match=r"sample 'S1' is made .*shown failed.*nothing changed"):
+        store.set_sample_status(NAME, "S1", "made", expected="failed")
+    assert store.set_sample_status(NAME, "S1", "failed", expected="made").status == "failed"
+    with pytest.raises(ConflictError, match="sample 'S1' is failed"):
+        store.set_sample_status(NAME, "S1", "made", expected="made", note="ok")
+    assert store.sample(NAME, "S1").status == "failed"
+    with pytest.raises(Exception, match="expected sample status"):
+        store.set_sample_status(NAME, "S1", "made", expected="broken")
+
+
+def test_two_lab_members_racing_on_a_sample_s_status_one_wins_one_is_told(store_url):
+    """Through a real server (SQLite and PostgreSQL): alice and bob, both having seen a sample
+    made, mark it failed at once with their own notes, over and over: exactly one is applied
+    (its note kept), the other is a 409 naming the status it found (it was last-writer-wins)."""
+    store = make_store(store_url)
+    labels = [f"S{i}" for i in range(8)]
+    for label in labels:
+        store.add_sample(NAME, label, P)
+    with serve(store) as url:
+        base = url + C
+        clients = {u: httpx.Client(headers=auth(u), timeout=60) for u in ("alice", "bob")}
+
+        def mark(user: str, label: str, gate: threading.Barrier, out: dict) -> None:
+            body = {"status": "failed", "note": f"{user} saw it crack", "if_status": "made"}
+            gate.wait()
+            out[user] = clients[user].patch(f"{base}/samples/{label}", json=body)
+
+        try:
+            for label in labels:
+                gate, out = threading.Barrier(2), {}
+                jobs = [threading.Thread(target=mark, args=(u, label, gate, out)) for u in clients]
+                for j in jobs:
+                    j.start()
+                for j in jobs:
+                    j.join()
+                codes = sorted(r.status_code for r in out.values())
+                assert codes == [200, 409], {u: r.text for u, r in out.items()}
+                (winner,) = [u for u, r in out.items() if r.status_code == 200]
+                (loser,) = [r for r in out.values() if r.status_code == 409]
+                assert f"sample '{label}' is failed" in loser.json()["detail"]
+                x = store.sample(NAME, label)
+                assert (x.status, x.status_note) == ("failed", f"{winner} saw it crack")
+            # made again by whoever saw it failed; one who still saw it made is told
+            bob = clients["bob"]
+            r = bob.patch(f"{base}/samples/S0", json={"status": "made", "if_status": "made"})
+            assert r.status_code == 409 and "is failed" in r.json()["detail"]
+            r = bob.patch(f"{base}/samples/S0", json={"status": "made", "if_status": "failed"})
+            assert r.status_code == 200 and r.json()["status"] == "made"
+        finally:
+            for c in clients.values():
+                c.close()
