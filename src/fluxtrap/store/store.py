@@ -702,8 +702,9 @@ class Store:
         """Mark a sample ``failed`` (unusable: it will never be measured, so it is not pending)
         or ``made`` again; the suggestion it realises, if any, becomes ``failed`` / ``used``. A
         sample with objective values is not marked failed (ValidationError naming them). With
-        ``expected`` (the status the caller saw) a ``ConflictError`` if it is another now; the
-        status it already has changes nothing (its note, its suggestion's who and when kept)."""
+        ``expected`` (the status the caller saw) a ``ConflictError`` if it is another now. The
+        status it already has sets its note only (`sample status a made --note`): its
+        suggestion's who, when and note are kept."""
         _check_sample_status(status, "sample status")
         if expected is not None:
             _check_sample_status(expected, "expected sample status")
@@ -723,8 +724,6 @@ class Store:
                     f"sample {label!r} is {x.status} (changed since it was shown {expected}): "
                     "nothing changed; reload to see it"
                 )
-            if x.status == status:  # a repeated click: the record kept as it was
-                return _sample_record(x, campaign)
             if status == "failed":
                 _refuse_failing_measured(x, _spec(c), f"sample {label!r}")
             if sug is not None:

@@ -28,16 +28,17 @@ def test_re_marking_a_status_it_has_keeps_who_changed_it_and_when(store):
     store.set_suggestion_status(sug.id, "open", changed_by="carol")
     store.add_sample(NAME, "S1", P, origin="optimizer", suggestion_id=sug.id, recorded_by="ana")
     used = store.suggestion(sug.id)
-    made = store.set_sample_status(NAME, "S1", "made", changed_by="dave", note="fine")
-    assert made.status == "made" and made.status_note is None
+    made = store.set_sample_status(NAME, "S1", "made", changed_by="dave", note="re-cut: ok")
+    assert (made.status, made.status_note) == ("made", "re-cut: ok")  # the sample's own note
     back = store.suggestion(sug.id)
     assert (back.status, back.status_changed_by, back.status_changed_at) == (
         "used", "ana", used.status_changed_at,
     )  # fmt: skip
     failed = store.set_sample_status(NAME, "S1", "failed", changed_by="eve", note="cracked")
     again = store.set_sample_status(NAME, "S1", "failed", changed_by="dave", note="other")
-    assert (failed.status_note, again.status_note) == ("cracked", "cracked")
-    assert store.suggestion(sug.id).status_changed_by == "eve"
+    assert (failed.status_note, again.status_note) == ("cracked", "other")
+    back = store.suggestion(sug.id)
+    assert (back.status_changed_by, back.status_note) == ("eve", "cracked")
 
 
 def test_a_sample_status_change_with_the_status_seen_is_refused_once_changed(store):
