@@ -1835,6 +1835,22 @@ def _masked(url: str) -> str:
     return url
 
 
+def _into_wal(cur: sqlite3.Cursor) -> None:
+    """``PRAGMA journal_mode=WAL``, retried for up to ``WAIT_S`` while another connection holds
+    the file: the change takes an exclusive lock, and SQLite answers "database is locked" at
+    once, without its busy handler (four processes opening a new store at once: one failed in
+    about one round of 15, and CI went red on it)."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _engine(url: str, read_only: bool = False) -> Engine:
     if url.startswith("sqlite"):
         if read_only:
@@ -1853,7 +1869,7 @@ def _engine(url: str, read_only: bool = False) -> Engine:
             # sqlite_master without it failed at once with 'database is locked'
             cur.execute(f"PRAGMA busy_timeout={WAIT_S * 1000}")
             if not read_only and not _foreign_sqlite(cur):
-                cur.execute("PRAGMA journal_mode=WAL")
+                _into_wal(cur)
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
