@@ -55,6 +55,13 @@ QUANTITY_UNITS = {"jc": "A/m^2", "tc": "K"}  # the unit each quantity is stored 
 # (a value near 0 may carry any relative error): its errors are not judged so.
 MAX_RELATIVE_ERROR = 10.0
 ERROR_FLOOR = {"jc": JC_BULK_MIN, "tc": 1.0}
+# What no superconductor reaches, so a recorded Jc or Tc beyond it is a unit or exponent typed
+# wrong, whatever range the objective gives (none: 1e30 A/m^2 was stored and ranked best).
+# Jc: the Ginzburg-Landau depairing current density Phi0 / (3 sqrt(3) pi mu0 lambda^2 xi) is
+# about 3e12 A/m^2 for YBCO (lambda 150 nm, xi 1.5 nm), 2e12 for MgB2 and Nb, and the best films
+# carry a few 1e11 A/m^2: 1e14 A/m^2 (1e10 A/cm^2) is above them all. Tc: the highest known is
+# about 250 K (LaH10 at 170 GPa), 138 K at ambient pressure: 300 K is above them.
+PHYSICAL_MAX = {"jc": 1e14, "tc": 300.0}
 TOP_KEYS = ("name", "budget", "parameters", "objectives", "constraints")
 PARAMETER_KEYS = ("name", "unit", "low", "high", "step", "choices", "fixed", "log")
 OBJECTIVE_KEYS = (
@@ -1245,6 +1252,20 @@ class CampaignSpec:
                     f"finite number within +-{MAX_MAGNITUDE:g}"
                 )
             o = self.objective(name)
+            most = PHYSICAL_MAX.get(o.quantity)
+            if most is not None and v > most:
+                unit = o.shown_unit
+                raise ValidationError(
+                    f"{where + ': ' if where else ''}objective {name}={values[name]!r} is "
+                    f"{o.shown(v):.4g} {unit}, above the {o.shown(most):g} {unit} no "
+                    f"superconductor reaches ("
+                    + (
+                        "the depairing current density of YBCO is about 3e8 A/cm²"
+                        if o.quantity == "jc"
+                        else "the highest Tc known is about 250 K, under 170 GPa"
+                    )
+                    + f"): a unit or exponent mistyped? (a bare number is {o.value_unit})"
+                )
             if v == 0 and o.log and o.goal == "minimize":  # refused at suggest, long after
                 raise ValidationError(
                     f"{where + ': ' if where else ''}objective {name}={values[name]!r} is 0, and "

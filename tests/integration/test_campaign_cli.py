@@ -59,6 +59,9 @@ def test_sample_add_converts_units_and_fills_the_fixed_value(db):
         (["-p", "dwell_time=1_0"], "dwell_time='1_0' is not a number"),
         (["-p", "pressure=5_0"], "holds pressure fixed at 50"),
         (["-o", "tc=35 degC"], "tc='35 degC' is 308.15 K, outside the range 4 to 150 K"),
+        # no range on jc_3T: above the depairing current density of any superconductor
+        (["-o", "jc_3T=1e30"], "jc_3T='1e30' is 1e+26 A/cm², above the 1e+10 A/cm²"),
+        (["-o", "jc_3T=2e12 A/cm^2"], "above the 1e+10 A/cm² no superconductor reaches"),
     ],
 )
 def test_sample_add_refuses_what_the_campaign_does_not_allow(db, capsys, args, message):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from fluxtrap.campaign import CampaignSpec
 from fluxtrap.web.auth import COOKIE
 
 from .conftest import NAME, TOKENS, auth, login
@@ -175,7 +176,7 @@ def test_every_objective_is_listed_with_the_unit_its_values_are_in(lab):
         "objectives": [
             {"name": "jc_1T", "quantity": "jc", "field": "1 T", "temperature": "5 K",
              "range": ["1e3 A/cm^2", "1e6 A/cm^2"]},
-            {"name": "tc", "quantity": "tc", "goal": "constraint"},
+            {"name": "tc", "quantity": "tc", "goal": "maximize"},
             {"name": "density", "unit": "g/cm^3"},
             {"name": "y"},
         ],
@@ -753,6 +754,56 @@ def test_an_error_no_measurement_can_have_is_refused_by_api_and_store_alike(lab)
         headers=auth("alice"),
     )
     assert r.status_code == 200 and r.json()["objective_errors"] == {"jc_3T": pytest.approx(2e9)}
+
+
+@pytest.mark.parametrize(
+    ("objective", "value", "says"),
+    [
+        ("jc_3T", 1e30, "1e+26 A/cm², above the 1e+10 A/cm² no superconductor reaches"),
+        ("jc_3T", "3e11 A/cm^2", "above the 1e+10 A/cm² no superconductor reaches"),
+        ("tc", "1e30 K", "1e+30 K, above the 300 K no superconductor reaches"),
+        ("tc", "500 degC", "773.1 K, above the 300 K"),
+    ],
+)
+def test_an_objective_without_a_range_refuses_what_no_superconductor_reaches(
+    lab, objective, value, says
+):
+    """A Jc above any superconductor's depairing current density (YBCO's ~3e8 A/cm^2; 1e10 taken
+    as the bound) or a Tc above the highest known (~250 K) is a typed unit or exponent: a 422 on
+    add and on update, nothing stored (1e30 A/m^2 was stored and ranked the best sample)."""
+    spec = CampaignSpec.from_dict(
+        {
+            "name": "no ranges",
+            "parameters": [{"name": "t", "unit": "degC", "low": 400, "high": 700}],
+            "objectives": [
+                {"name": "jc_3T", "quantity": "jc", "field": "3 T", "goal": "maximize"},
+                {"name": "tc", "quantity": "tc", "goal": "maximize"},
+            ],
+        }
+    )
+    lab.store.create_campaign(spec)
+    c = "/api/campaigns/no%20ranges"
+    lab.store.add_sample("no ranges", "H1", {"t": 500})
+    before = lab.store.samples("no ranges")
+    for r in (
+        lab.client.post(
+            f"{c}/samples",
+            json={"label": "H2", "params": {"t": 500}, "objectives": {objective: value}},
+            headers=auth("alice"),
+        ),
+        lab.client.put(
+            f"{c}/samples/H1/objectives",
+            json={"objectives": {objective: value}},
+            headers=auth("alice"),
+        ),
+    ):
+        assert r.status_code == 422, r.text
+        assert says in r.json()["detail"] and "mistyped" in r.json()["detail"], r.text
+    assert lab.store.samples("no ranges") == before
+    # the highest Jc and Tc of real bulks are taken: Bulk2's 1.2e5 A/cm^2, Hg-1223's 134 K
+    body = {"objectives": {"jc_3T": "1.2e5 A/cm^2", "tc": "134 K"}}
+    r = lab.client.put(f"{c}/samples/H1/objectives", json=body, headers=auth("alice"))
+    assert r.status_code == 200, r.text
 
 
 @pytest.mark.parametrize("jc", [5e-324, 2.1, 21000, "21000", "21000 ± 300"])

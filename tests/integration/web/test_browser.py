@@ -645,12 +645,12 @@ def test_a_read_only_dashboard_shows_a_writer_no_forms(browser, tmp_path):
 
 
 def test_what_the_model_s_data_warn_of_is_said_after_asking(page):
-    """A Jc typed 1e6 x too large steers the suggestions: after asking, the reloaded model page
+    """A Jc typed 1e5 x too large steers the suggestions: after asking, the reloaded model page
     says so (the warning had gone to the server's log only), beside the model it steers, once
     (the model's data, as the ask's, hold it)."""
     add_measured_samples(page.store)
     params = {"ramp_rate": 60, "max_temperature": 610, "dwell_time": 20}
-    page.store.add_sample(NAME, "TYPO", params, objectives={"jc_3T": 3e14}, recorded_by="bob")
+    page.store.add_sample(NAME, "TYPO", params, objectives={"jc_3T": 3e13}, recorded_by="bob")
     login(page, "alice")
     page.goto("/campaigns/K-Ba122%20SPS/model")
     page.fill("#suggest-form [name=n]", "1")
@@ -658,8 +658,8 @@ def test_what_the_model_s_data_warn_of_is_said_after_asking(page):
         page.click("#suggest-form button")
     page.wait_for_selector("#message.warn")
     said = page.inner_text("#message")
-    assert said.startswith("warning: objective jc_3T: 1 of 6 values (3e+10 A/cm²) lie more than")
-    assert page.inner_text("p.data-note").startswith("objective jc_3T: 1 of 6 values (3e+10")
+    assert said.startswith("warning: objective jc_3T: 1 of 6 values (3e+09 A/cm²) lie more than")
+    assert page.inner_text("p.data-note").startswith("objective jc_3T: 1 of 6 values (3e+09")
     assert "when suggestion 1 was asked" not in page.inner_text("#suggestions")
     assert page.errors == []
 
