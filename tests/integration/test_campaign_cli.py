@@ -476,3 +476,26 @@ def test_a_high_off_the_step_grid_is_noted_at_creation_with_the_highest_settable
         "900 K" in err
     )
     assert "x:" not in err
+
+
+def test_sample_status_with_the_status_seen_does_not_overwrite_another_s_change(db, capsys):
+    """Two lab members saw R9 made (`sample list`); eve marks it failed, then dave, who saw it made
+    too, marks it failed with his own note: without --if-status his note replaced hers without a
+    word. With it, nothing changes and the error says its status now and her note."""
+    Store(db).add_sample(NAME, "R9", {"ramp_rate": 40, "max_temperature": 600, "dwell_time": 5,
+                                      "atmosphere": "Ar"})  # fmt: skip
+    base = ("sample", "status", "-c", NAME, "R9", "failed", "--db", db)
+    code, out, err = cli(capsys, *base, "--note", "cracked", "--by", "eve", "--if-status", "made")
+    assert code == 0 and "R9 is now failed" in out, err
+    code, out, err = cli(capsys, *base, "--note", "chipped", "--by", "dave", "--if-status", "made")
+    assert code == 2 and out == "", out
+    assert err.strip() == (
+        "error: sample 'R9' is failed (note 'cracked'; changed since it was shown made): nothing "
+        f"changed; `fluxtrap sample list -c '{NAME}' --db {db}` lists it"
+    )
+    assert (Store(db).sample(NAME, "R9").status_note) == "cracked"
+    code, _, err = cli(capsys, *base, "--if-status", "broken")
+    assert code == 2 and "'broken' is not a sample status: made or failed" in err
+    code, out, err = cli(capsys, "sample", "status", "-c", NAME, "R9", "made", "--db", db,
+                         "--if-status", "failed")  # fmt: skip
+    assert code == 0 and "R9 is now made" in out, err

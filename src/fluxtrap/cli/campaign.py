@@ -381,6 +381,13 @@ def sample_measured(
         console.print(f"{rec.label}: {o.name} = {shown[0]}{was}", highlight=False)
 
 
+def _sample_status_seen(text: str | None) -> str | None:
+    """Typer callback of ``--if-status``: made or failed, as typed (the store's words)."""
+    if text is not None and text not in ("made", "failed"):
+        raise typer.BadParameter(f"{text!r} is not a sample status: made or failed")
+    return text
+
+
 @sample_app.command("status", short_help="Mark a sample failed (it frees its point).")
 @interruptible("sample status")
 def sample_status(
@@ -391,11 +398,31 @@ def sample_status(
     ],
     note: StatusNoteOption = None,
     by: Annotated[str | None, typer.Option("--by", help="Who marked it.", callback=who)] = None,
+    if_status: Annotated[
+        str | None,
+        typer.Option(
+            "--if-status",
+            help="The status you saw (`sample list`), made or failed: if another has set it "
+            "since, nothing changes and the error says its status now (and who set it, when "
+            "stored).",
+            callback=_sample_status_seen,
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Mark a sample failed: it will never be measured, so it no longer blocks its point (the
-    suggestion it realises, if any, is marked failed too)."""
-    rec = store_from(db).set_sample_status(campaign, label, status, note=note, changed_by=by)
+    suggestion it realises, if any, is marked failed too). With --if-status, only if it still
+    has the status you saw: two lab members' changes do not overwrite each other silently."""
+    store = store_from(db)
+    try:
+        rec = store.set_sample_status(
+            campaign, label, status, note=note, changed_by=by, expected=if_status
+        )
+    except ConflictError as err:  # the store says "reload": a page's word
+        show = f"fluxtrap sample list -c {shlex.quote(campaign)}" + (
+            f" --db {shlex.quote(db)}" if db else ""
+        )
+        raise ConflictError(str(err).replace("reload to see it", f"`{show}` lists it")) from None
     console.print(f"sample {rec.label} is now {rec.status}", highlight=False)
 
 

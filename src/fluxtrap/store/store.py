@@ -721,8 +721,8 @@ class Store:
             x = _sample(s, c, label, for_update=True)  # its values read under the lock
             if expected is not None and x.status != expected:  # a page shown before a change
                 raise ConflictError(
-                    f"sample {label!r} is {x.status} (changed since it was shown {expected}): "
-                    "nothing changed; reload to see it"
+                    f"sample {label!r} is {x.status} ({_sample_status_said(x, sug)}changed "
+                    f"since it was shown {expected}): nothing changed; reload to see it"
                 )
             if status == "failed":
                 _refuse_failing_measured(x, _spec(c), f"sample {label!r}")
@@ -2558,6 +2558,24 @@ def _refuse_failing_measured(x: m.Sample, spec: CampaignSpec, where: str) -> Non
             f"{where} has {stored}: a measured sample is not marked failed (failed: it will "
             "never be measured); nothing changed"
         )
+
+
+def _sample_status_said(x: m.Sample, sug: m.Suggestion | None) -> str:
+    """What the store knows of how sample ``x`` came by its status, for a 409: its note, and who
+    set it when, which only the suggestion it realises records (its status follows the
+    sample's: used / failed), each followed by "; "; "" if none of these is stored."""
+    said = []
+    if x.status_note:
+        said.append(f"note {_short_note(x.status_note)!r}")
+    if sug is not None and sug.status_changed_by and sug.status in ("used", "failed"):
+        when = sug.status_changed_at
+        at = f" at {_aware(when).astimezone(UTC):%Y-%m-%d %H:%M} UTC" if when else ""
+        said.append(f"set by {sug.status_changed_by}{at}")
+    return "".join(f"{x}; " for x in said)
+
+
+def _short_note(note: str, most: int = 80) -> str:
+    return note if len(note) <= most else note[: most - 1] + "…"
 
 
 def _change_status(x: m.Suggestion, status: str, by: str | None, note: str | None = None) -> None:

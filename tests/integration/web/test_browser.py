@@ -602,6 +602,47 @@ def test_a_suggestion_changed_by_another_user_since_the_page_was_shown_is_not_ov
     assert page.errors == []
 
 
+def test_a_sample_status_changed_by_another_user_since_the_page_was_shown_is_not_overwritten(
+    page,
+):
+    """The overview had no sample status buttons (the CLI and the API only, neither sending the
+    status seen): Alice marking a sample failed replaced Bob's note without a word. Her page's
+    buttons now send the status it showed: Bob's change since is a 409 saying the status it has,
+    his note, and who set it and when where stored (a sample made from a suggestion); his stay,
+    the stale button is disabled, and a current row still changes."""
+    points = [{"ramp_rate": r, "max_temperature": 600, "dwell_time": 9} for r in (30, 60)]
+    sug, _ = page.store.add_suggestions(NAME, points, [0.2, 0.1], {}, 1)
+    page.store.add_sample(NAME, "R1", points[1], recorded_by="alice")
+    page.store.add_sample(NAME, "O1", points[0], origin="optimizer", suggestion_id=sug.id)
+    page.store.add_sample(NAME, "R2", points[1], recorded_by="alice")
+    login(page, "alice")
+    page.goto("/campaigns/K-Ba122%20SPS")
+    page.on("dialog", lambda d: d.accept("chipped"))  # the note asked for
+    for label in ("R1", "O1"):
+        page.store.set_sample_status(NAME, label, "failed", changed_by="bob", note="cracked")
+    at = page.store.suggestion(sug.id).status_changed_at
+    for label, who in (("R1", ""), ("O1", f"set by bob at {at:%Y-%m-%d %H:%M} UTC; ")):
+        button = f"button[data-sample='{label}'][data-status=failed]"
+        page.click(button)
+        expect(page.locator("#message.error")).to_have_text(
+            f"409: sample '{label}' is failed (note 'cracked'; {who}changed since it was shown "
+            "made): nothing changed; reload to see it"
+        )
+        expect(page.locator(button)).to_be_disabled()
+        kept = page.store.sample(NAME, label)
+        assert (kept.status, kept.status_note) == ("failed", "cracked")
+    page.errors.clear()  # the 409s
+    with page.expect_navigation():
+        page.click("button[data-sample='R2'][data-status=failed]")
+    assert (page.store.sample(NAME, "R2").status, page.store.sample(NAME, "R2").status_note) == (
+        "failed", "chipped",
+    )  # fmt: skip
+    with page.expect_navigation():  # and back: made again, from the reloaded page
+        page.click("button[data-sample='R2'][data-status=made]")
+    assert page.store.sample(NAME, "R2").status == "made"
+    assert page.errors == []
+
+
 def test_a_request_the_server_never_answers_is_said_naming_it(page):
     """A form whose request got no answer (server down, network gone) said only the browser's
     "Failed to fetch"."""

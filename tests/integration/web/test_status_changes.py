@@ -4,6 +4,7 @@ conditional on the status the caller saw (409 naming the one it has), in the sto
 from __future__ import annotations
 
 import threading
+from datetime import UTC
 
 import httpx
 import pytest
@@ -51,6 +52,30 @@ def test_a_sample_status_change_with_the_status_seen_is_refused_once_changed(sto
     assert store.sample(NAME, "S1").status == "failed"
     with pytest.raises(Exception, match="expected sample status"):
         store.set_sample_status(NAME, "S1", "made", expected="broken")
+
+
+def test_a_sample_status_409_says_its_note_and_who_set_it_when_stored(store):
+    """The 409 said only the status: now the note it was set with, and who set it and when,
+    which the suggestion a sample realises records (a researcher's sample stores neither)."""
+    (sug,) = store.add_suggestions(NAME, [P], [0.3], {}, seed=1, created_by="bob")
+    store.add_sample(NAME, "S1", P)
+    store.add_sample(NAME, "S2", P, origin="optimizer", suggestion_id=sug.id, recorded_by="ana")
+    for label in ("S1", "S2"):
+        store.set_sample_status(NAME, label, "failed", changed_by="bob", note="cracked in two")
+    with pytest.raises(ConflictError) as err:
+        store.set_sample_status(NAME, "S1", "failed", expected="made", note="chipped")
+    assert str(err.value) == (
+        "sample 'S1' is failed (note 'cracked in two'; changed since it was shown made): nothing "
+        "changed; reload to see it"
+    )
+    at = store.suggestion(sug.id).status_changed_at.astimezone(UTC)
+    with pytest.raises(ConflictError) as err:
+        store.set_sample_status(NAME, "S2", "failed", expected="made", note="chipped")
+    assert str(err.value) == (
+        f"sample 'S2' is failed (note 'cracked in two'; set by bob at {at:%Y-%m-%d %H:%M} UTC; "
+        "changed since it was shown made): nothing changed; reload to see it"
+    )
+    assert [store.sample(NAME, x).status_note for x in ("S1", "S2")] == ["cracked in two"] * 2
 
 
 def test_two_lab_members_racing_on_a_sample_s_status_one_wins_one_is_told(store_url):

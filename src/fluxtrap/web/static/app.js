@@ -194,22 +194,27 @@ onSubmit("simulation-form", async (form, data) => {
   location.href = "/jobs/" + job.id; // reloads until done, then redirects to the stored simulation
 });
 
+// A suggestion's or a sample's status buttons. Each sends the status its page showed (if_status):
+// another user's change since is a 409 saying the status it has now (and who set it, when
+// stored), shown in place of a silent overwrite; the page is not reloaded, so the message stays.
 document.addEventListener("click", async (ev) => {
-  const b = ev.target.closest("button[data-suggestion]");
-  if (b) {
-    try {
-      // if_status: refused if another user changed it since this page was shown (it was overwritten)
-      const body = { status: b.dataset.status, if_status: b.dataset.from };
-      if (b.dataset.askNote) {
-        const note = window.prompt(b.dataset.askNote, "");
-        if (note === null) return;
-        if (note.trim()) body.note = note.trim();
-      }
-      await api("PATCH", "/api/suggestions/" + b.dataset.suggestion, body);
-      location.reload();
-    } catch (err) {
-      say(err.message, true);
-    }
+  const b = ev.target.closest("button[data-suggestion], button[data-sample]");
+  if (!b) return;
+  const body = { status: b.dataset.status, if_status: b.dataset.from };
+  if (b.dataset.askNote) {
+    const note = window.prompt(b.dataset.askNote, "");
+    if (note === null) return;
+    if (note.trim()) body.note = note.trim();
+  }
+  const url = b.dataset.suggestion !== undefined
+    ? "/api/suggestions/" + b.dataset.suggestion
+    : `/api/campaigns/${encodeURIComponent(b.closest("table").dataset.campaign)}/samples/${encodeURIComponent(b.dataset.sample)}`;
+  try {
+    await api("PATCH", url, body);
+    location.reload();
+  } catch (err) {
+    say(err.message, true);
+    if (err.message.startsWith("409:")) b.disabled = true; // stale: the page no longer says its status
   }
 });
 
