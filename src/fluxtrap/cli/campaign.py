@@ -173,10 +173,13 @@ def _definition(spec: CampaignSpec) -> str:
 
 def _history_table(store: Store, name: str) -> str:
     """The campaign's samples as a text table: label, origin, status, parameters, objectives
-    (Jc in A/cm^2; ± 1-sigma where a measurement gave one), whether a file was measured; three
+    (Jc in A/cm^2; ± 1-sigma where a measurement gave one), whether a file was measured ("yes,
+    SYNTHETIC" if one says it was generated, not measured: the reader's ``synthetic``); three
     queries whatever the number of samples."""
     spec = store.campaign(name)
-    measured = {x.sample for x in store.measurements(name, with_content=False)}
+    files = store.measurements(name, with_content=False)
+    measured = {x.sample for x in files}
+    synthetic = {x.sample for x in files if x.metadata.get("synthetic") is True}
     rows = (
         [
             x.label,
@@ -187,7 +190,7 @@ def _history_table(store: Store, name: str) -> str:
                 objective_cell(x.objectives.get(o.name), o, x.objective_errors.get(o.name))
                 for o in spec.objectives
             ),
-            "yes" if x.label in measured else "",
+            ("yes, SYNTHETIC" if x.label in synthetic else "yes") if x.label in measured else "",
         ]
         for x in store.samples(name)
     )

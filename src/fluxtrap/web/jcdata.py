@@ -89,6 +89,18 @@ def notes_of(store: Store, measurements: Sequence[MeasurementRecord]) -> list[li
     return [measurement_notes(meas, settings.get(meas.id, [])) for meas in measurements]
 
 
+SYNTHETIC_TITLE = (
+    "SYNTHETIC data: its file's header says it was generated (fluxtrap's synthetic writer, the "
+    "demo's virtual lab), not measured"
+)
+
+
+def synthetic(meas: MeasurementRecord) -> bool:
+    """Whether a stored measurement's file says it is SYNTHETIC (the reader's ``synthetic``: an
+    MPMS3 ``.dat`` whose TITLE says so, as ``magnetometry.synthetic`` and the demo write them)."""
+    return meas.metadata.get("synthetic") is True
+
+
 def measurement_notes(meas: MeasurementRecord, settings: Sequence[Mapping[str, Any]]) -> list[str]:
     """What the analysis of a stored measurement (``settings``: its derived curves') warned about,
     each line naming the file: rows of the file it skipped (a last line without a line end

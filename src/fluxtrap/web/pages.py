@@ -287,6 +287,8 @@ def campaign_page(
 
     measurements = store.measurements(campaign, with_content=False)
     measured = {m.sample for m in measurements if m.kind == "mh_loop"}  # a Jc(B) to link
+    # samples with a file that says it is SYNTHETIC: flagged (they looked measured)
+    synthetic = {m.sample for m in measurements if jcdata.synthetic(m)}
     figures = {
         f"progress-{o.name}": plots.progress_figure(spec, history, o) for o in spec.objectives
     }
@@ -302,6 +304,8 @@ def campaign_page(
         previous_page=page_at(max(0, offset - limit)) if offset else None,
         new_sample_page=page_at(len(history) // limit * limit),  # where one more sample is
         measured=measured,
+        synthetic=synthetic,
+        synthetic_title=jcdata.SYNTHETIC_TITLE,
         tc_notes=jcdata.tc_notes(store, measurements),
         figures=figures,
         objective_units={o.name: (o.shown_unit, o.shown(1.0)) for o in spec.objectives},
@@ -349,6 +353,8 @@ def jc_page(
         user,
         spec=spec,
         labels={s: plots.measured_at(s, temperatures_K[s]) for s in curves},
+        synthetic={s for s, (meas, _) in newest.items() if jcdata.synthetic(meas)},
+        synthetic_title=jcdata.SYNTHETIC_TITLE,
         selected=selected,
         figures={"jc": figure} | measured_files,
         measured_files=measured_files,

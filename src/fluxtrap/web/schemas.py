@@ -357,11 +357,17 @@ class Measurement(BaseModel):
     recorded_by: str | None
     created_at: Timestamp
     warnings: list[str] = Field(description=WARNINGS)
+    synthetic: bool = Field(
+        description="true if the file says it is SYNTHETIC (an MPMS3 .dat whose TITLE says so, "
+        "as fluxtrap's synthetic writer and the demo's virtual lab write them): not a measurement"
+    )
 
     @classmethod
     def of(cls, x: MeasurementRecord, warnings: list[str]) -> Measurement:
-        fields = {k: getattr(x, k) for k in cls.model_fields if k != "warnings"}
-        return cls(**fields, warnings=warnings)
+        from fluxtrap.web.jcdata import synthetic
+
+        fields = {k: getattr(x, k) for k in cls.model_fields if k not in ("warnings", "synthetic")}
+        return cls(**fields, warnings=warnings, synthetic=synthetic(x))
 
 
 class Curve(BaseModel):

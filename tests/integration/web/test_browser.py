@@ -89,6 +89,9 @@ def test_login_upload_see_jc_ask_two_suggestions(page, loop_file, tmp_path):
         "document.getElementById('jc').data.map(t => [t.legendgroup, t.x.length, t.visible])"
     )
     assert traces[0][0] == "B1" and traces[0][1] > 20 and traces[0][2] is True
+    # the loop file says it is SYNTHETIC: the notice and the page say so (it looked measured)
+    assert page.inner_text("#message").startswith("stored B1_MH_5K.dat (SYNTHETIC: its header")
+    assert page.inner_text("#jc-select label:has(input[value=B1]) .synthetic") == "SYNTHETIC"
     shot(page, "03-jc")
     assert "jc_3T" in page.store.sample(NAME, "B1").objectives
 

@@ -228,7 +228,8 @@ def test_overview_shows_samples_by_origin_and_progress(browser_like, loop_file):
     researcher, optimizer = html.split('data-origin="researcher"')[1].split(
         'data-origin="optimizer"'
     )
-    assert "<td>B1</td>" in researcher and "<td>O1</td>" in optimizer
+    # B1's loop file is SYNTHETIC: flagged; O1 has no file
+    assert '<td>B1 <span class="synthetic"' in researcher and "<td>O1</td>" in optimizer
     assert '<td class="num">20,000</td>' in optimizer  # 2e8 A/m^2 shown as A/cm^2
     fig = figures(html)["progress-jc_3T"]
     names = [t["name"] for t in fig["data"]]
@@ -502,8 +503,8 @@ def test_the_jc_page_names_each_curve_with_its_measurement_temperature(browser_l
     html = lab.client.get(f"{CP}/jc").text
     names = [t["name"] for t in figures(html)["jc"]["data"] if t["mode"] == "lines"]
     assert names == ["B1 (5 K) ± 1 sigma", "B1 (5 K)", "B2 (20 K) ± 1 sigma", "B2 (20 K)"]
-    assert 'value="B1" checked> B1 (5 K)</label>' in html
-    assert 'value="B2" checked> B2 (20 K)</label>' in html
+    assert 'value="B1" checked> B1 (5 K) <span class="synthetic"' in html  # SYNTHETIC loop
+    assert 'value="B2" checked> B2 (20 K) <span class="synthetic"' in html
 
 
 def test_the_jc_page_draws_a_bounded_number_of_samples(browser_like, loop_file, monkeypatch):

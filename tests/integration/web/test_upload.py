@@ -52,7 +52,7 @@ def test_upload_derives_jc_and_the_objective(sample, loop_file):
     got = lab.client.get(f"{C}/samples/B1", headers=auth("rita")).json()
     assert got["objective_errors"] == up["objective_errors"] == {"jc_3T": pytest.approx(err)}
     lab.client.cookies.set(COOKIE, login(lab.store, "rita"))  # the dashboard's table too
-    row = lab.client.get(f"/campaigns/{NAME}").text.split(">B1<")[1].split("</tr>")[0]
+    row = lab.client.get(f"/campaigns/{NAME}").text.split("<td>B1")[1].split("</tr>")[0]
     assert estimate_text(to_A_cm2(up["objectives"]["jc_3T"]), to_A_cm2(err)) in row
     lab.client.cookies.clear()
     mid = up["measurement"]["id"]
@@ -405,7 +405,7 @@ def test_a_second_transition_in_an_mt_curve_is_said_on_upload_and_on_the_page(la
     html = lab.client.get("/campaigns/tc").text
     shown = html.split('id="tc-notes"')[1].split("</ul>")[0]
     assert "<img" not in shown and f"<strong>T1</strong>: {said}" in unescape(shown)
-    row = html.split("<td>T1</td>")[1].split("</tr>")[0]
+    row = html.split("<td>T1")[1].split("</tr>")[0]
     shown = estimate_text(tc, r.json()["objective_errors"]["tc"])
     assert shown in row and "Jc(B)" not in row  # its Tc; no link to a Jc(B) it lacks
 
@@ -630,3 +630,37 @@ def test_the_kind_is_read_in_any_case_as_the_cli_reads_it(sample, loop_file, tmp
     assert r.status_code == 201, r.text
     assert [c["kind"] for c in r.json()["curves"]] == ["tc_fit", "tc_fit"]
     assert lab.store.measurements("tc", "T1", with_content=False)[0].kind == "mt_curve"
+
+
+def test_a_synthetic_file_is_flagged_in_the_api_the_overview_the_jc_page_and_sample_list(
+    lab, loop_file, capsys
+):
+    """The reader marks an MPMS3 file whose TITLE says SYNTHETIC (fluxtrap's writer, the demo's
+    virtual lab): the mark was kept in the stored metadata only, so a generated loop's sample
+    looked measured on every page and listing. Now the API says ``synthetic``, the overview and
+    the Jc(B) page flag the sample, and `fluxtrap sample list` says it; a real file is not."""
+    from ...conftest import cli
+
+    real = (DATA / "mpms" / "mpms3_vsm_mh_CoCp2-ErCOT2_5K.dat").read_bytes()
+    for label in ("B1", "R1"):
+        lab.store.add_sample(NAME, label, P)
+    fake = upload(lab, loop_file, label="B1")
+    true = upload(lab, real, label="R1", filename="CoCp2.dat", force="true")
+    assert (fake.status_code, true.status_code) == (201, 201), (fake.text, true.text)
+    assert (fake.json()["measurement"]["synthetic"], true.json()["measurement"]["synthetic"]) == (
+        True, False,
+    )  # fmt: skip
+    listed = lab.client.get(f"{C}/samples/B1/measurements", headers=auth("rita")).json()
+    assert [m["synthetic"] for m in listed] == [True]
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    page = lab.client.get(f"/campaigns/{NAME}").text
+    flag = '<span class="synthetic" title="SYNTHETIC data: its file'
+    b1, r1 = (page.split(f"<tr><td>{x}")[1].split("</tr>")[0] for x in ("B1", "R1"))
+    assert flag in b1 and "SYNTHETIC" not in r1
+    jc = lab.client.get(f"/campaigns/{NAME}/jc").text
+    b1, r1 = (jc.split(f'value="{x}"')[1].split("</label>")[0] for x in ("B1", "R1"))
+    assert flag in b1 and "SYNTHETIC" not in r1
+    code, out, err = cli(capsys, "sample", "list", "-c", NAME, "--db", lab.store.url)
+    assert code == 0, err
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if "│" in line}
+    assert "yes, SYNTHETIC" in rows["B1"] and "SYNTHETIC" not in rows["R1"], out

@@ -168,12 +168,13 @@ onSubmit("upload-form", async (form, data) => {
   }).join(", ");
   const t = data.get("kind") === "mh_loop" ? up.measurement.temperature_K : null;
   const at = t === null ? "" : ` (the loop at ${t.toPrecision(4)} K)`;
-  const stored = `stored ${up.measurement.filename} for ${label}${at}${shown ? ": " + shown : ""}`;
+  const fake = up.measurement.synthetic ? " (SYNTHETIC: its header says it was generated, not measured)" : "";
+  const stored = `stored ${up.measurement.filename}${fake} for ${label}${at}${shown ? ": " + shown : ""}`;
   // said on the page it goes to (said on this one, it went with it), with what the analysis
   // warned about (as text: file names are users')
   const notes = [...up.warnings.map((w) => "warning: " + w), ...Object.entries(up.not_set).map(([k, why]) => `${k} not set: ${why}`)];
   sessionStorage.setItem("notice", [stored, ...notes].join("; "));
-  if (!notes.length) sessionStorage.setItem("notice-kind", "ok");
+  if (!notes.length && !fake) sessionStorage.setItem("notice-kind", "ok");
   const campaign = `/campaigns/${encodeURIComponent(form.dataset.campaign)}`;
   location.href = data.get("kind") === "mt_curve" ? campaign : `${campaign}/jc?sample=${encodeURIComponent(label)}`;
 });
