@@ -1051,6 +1051,31 @@ class CampaignSpec:
         return [o for o in self.objectives if o.optimised]
 
     @property
+    def off_grid_notes(self) -> list[str]:
+        """A stepped parameter whose high is not on its grid low + k * step (T 800 to 903 by
+        5): no sample or suggestion can reach it; each note names the highest settable value.
+        One wording for `campaign create`, the API and the pages."""
+        notes = []
+        for p in self.parameters:
+            if p.fixed is not None or p.choices is not None or not p.step:
+                continue
+            k = math.floor((p.high - p.low) / p.step + 1e-9)
+            top = p.low + k * p.step
+            if not math.isclose(top, p.high, rel_tol=1e-9, abs_tol=1e-9 * p.step):
+                unit = f" {p.unit}" if p.unit else ""
+                notes.append(
+                    f"{p.name}: high {p.high:g}{unit} is off the step grid {p.low:g} + k * "
+                    f"{p.step:g}; the highest settable value is {top:.12g}{unit}"
+                )
+        return notes
+
+    @property
+    def notes(self) -> list[str]:
+        """Everything to know before using it, as `campaign create` prints each "note: ...":
+        why suggest will refuse it (``suggest_note``), then the off-grid highs."""
+        return [n for n in (self.suggest_note,) if n] + self.off_grid_notes
+
+    @property
     def suggest_note(self) -> str | None:
         """What to tell whoever creates this campaign if suggest will refuse it (every
         parameter fixed: nothing to choose; more than ``MAX_HV_OBJECTIVES`` objectives to

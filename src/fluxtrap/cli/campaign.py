@@ -84,28 +84,8 @@ def campaign_create(
             console.print(
                 f"  objective {o.name}: log = true (modelled as ln {o.name})", highlight=False
             )
-    if spec.suggest_note:
-        print(f"note: {spec.suggest_note}", file=sys.stderr)
-    for note in _off_grid_highs(spec):
+    for note in spec.notes:  # why suggest will refuse it, highs off their step grid
         print(f"note: {note}", file=sys.stderr)
-
-
-def _off_grid_highs(spec: CampaignSpec) -> list[str]:
-    """A stepped parameter whose high is not on its grid low + k * step (T 800 to 903 by 5):
-    no sample or suggestion can reach it, which was said nowhere; the highest settable value."""
-    notes = []
-    for p in spec.parameters:
-        if p.fixed is not None or p.choices is not None or not p.step:
-            continue
-        k = math.floor((p.high - p.low) / p.step + 1e-9)
-        top = p.low + k * p.step
-        if not math.isclose(top, p.high, rel_tol=1e-9, abs_tol=1e-9 * p.step):
-            unit = f" {p.unit}" if p.unit else ""
-            notes.append(
-                f"{p.name}: high {p.high:g}{unit} is off the step grid {p.low:g} + k * {p.step:g}; "
-                f"the highest settable value is {top:.12g}{unit}"
-            )
-    return notes
 
 
 @campaign_app.command("list")

@@ -219,9 +219,12 @@ class CampaignIn(Strict):
     note: str | None = Field(
         None, max_length=100_000, description="read-only: said by the server", json_schema_extra=RO
     )
+    notes: list[Annotated[str, Field(max_length=100_000)]] | None = Field(
+        None, max_length=100, description="read-only: said by the server", json_schema_extra=RO
+    )
 
     def spec(self) -> CampaignSpec:
-        data = self.model_dump(exclude_none=True, exclude={"created_by", "note"})
+        data = self.model_dump(exclude_none=True, exclude={"created_by", "note", "notes"})
         for o in data["objectives"]:  # a GET's jc or tc objective says its stored unit
             if o.get("unit") is not None and o.get("unit") == QUANTITY_UNITS.get(o["quantity"]):
                 del o["unit"]
@@ -265,13 +268,19 @@ class Campaign(BaseModel):
     note: str | None = Field(
         None, description="what to know before using it: why suggestions will be refused"
     )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="every note `fluxtrap campaign create` prints: why suggestions will be "
+        "refused (note), a parameter's high off its step grid (the highest settable value)",
+    )
 
     @classmethod
     def of(cls, c: CampaignRecord) -> Campaign:
         data = c.spec.to_dict()
         for out, o in zip(data["objectives"], c.spec.objectives, strict=True):
             out["unit"] = o.value_unit  # Jc, Tc: their stored unit, not the file's empty one
-        return cls.model_validate({**data, "created_by": c.created_by, "note": c.spec.suggest_note})
+        said = {"created_by": c.created_by, "note": c.spec.suggest_note, "notes": c.spec.notes}
+        return cls.model_validate(data | said)
 
 
 class SampleIn(Strict):

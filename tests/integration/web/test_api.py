@@ -217,6 +217,37 @@ def test_a_campaign_suggest_will_refuse_is_told_so_at_creation_as_the_cli_does(l
     assert r.status_code == 201 and r.json()["note"] is None, r.text
 
 
+def test_a_high_off_the_step_grid_is_noted_by_the_api_and_the_pages_as_the_cli_does(lab):
+    """T from 800 to 903 K by 5: no sample or suggestion reaches 903 (800 + k * 5). `campaign
+    create` notes the highest settable value, 900 K; the API's creation, its GET and the
+    campaign's pages said nothing. Now each says the CLI's words; 0.1 to 0.7 by 0.1 is on its
+    grid (its float sum lands a hair off) and is not noted; the answer posts back as it came."""
+    from .conftest import login
+
+    body = {
+        "name": "grid",
+        "parameters": [
+            {"name": "T", "unit": "K", "low": 800, "high": 903, "step": 5},
+            {"name": "x", "low": 0.1, "high": 0.7, "step": 0.1},
+        ],
+        "objectives": [{"name": "tc", "quantity": "tc", "goal": "maximize"}],
+    }
+    said = "T: high 903 K is off the step grid 800 + k * 5; the highest settable value is 900 K"
+    r = lab.client.post("/api/campaigns", json=body, headers=auth("alice"))
+    assert r.status_code == 201, r.text
+    assert (r.json()["note"], r.json()["notes"]) == (None, [said])
+    got = lab.client.get("/api/campaigns/grid", headers=auth("rita")).json()
+    assert got["notes"] == [said]
+    again = lab.client.post("/api/campaigns", json=got | {"name": "grid2"}, headers=auth("bob"))
+    assert again.status_code == 201 and again.json()["notes"] == [said], again.text
+    lab.client.cookies.set(COOKIE, login(lab.store, "rita"))
+    for page in ("/campaigns/grid", "/campaigns/grid/model"):
+        html = lab.client.get(page).text
+        assert f'<p class="warn campaign-note" id="campaign-note">note: {said}</p>' in html, page
+    listed = lab.client.get("/api/campaigns", headers=auth("rita")).json()
+    assert [c["notes"] for c in listed if c["name"] == NAME] == [[]]
+
+
 def test_a_campaign_got_from_the_api_is_posted_back_as_it_came(lab):
     """A GET's campaign JSON, renamed, was a 422 as a POST's body (field_T, temperature_K,
     created_by and note "Extra inputs"; a jc objective's unit "A/m^2"): now it makes the same

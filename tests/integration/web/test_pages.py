@@ -412,7 +412,7 @@ def test_a_campaign_suggest_will_refuse_says_so_on_its_pages(browser_like):
     lab.store.create_campaign(CampaignSpec.from_dict(spec))
     for path in ("/campaigns/Four%20%3Cgoals%3E", "/campaigns/Four%20%3Cgoals%3E/model"):
         html = lab.client.get(path).text
-        note = re.search(r'<p class="warn" id="campaign-note">note: (.*?)</p>', html)
+        note = re.search(r'<p class="warn campaign-note" id="campaign-note">note: (.*?)</p>', html)
         assert note, path
         text = unescape(note.group(1))
         assert text.startswith("4 objectives to optimise (jc_3T, jc_0T, jc_1T, jc_5T): fluxtrap ")
