@@ -371,6 +371,26 @@ def create_campaign(request: Request, body: schemas.CampaignIn, user: Writer) ->
     return schemas.Campaign.of(_store(request).create_campaign(body.spec(), created_by=user.name))
 
 
+@router.post(
+    "/campaign-files",
+    response_model=schemas.Campaign,
+    status_code=201,
+    tags=["campaigns"],
+    responses=W | TAKEN,
+)
+def create_campaign_from_file(
+    request: Request, body: schemas.CampaignFileIn, user: Writer
+) -> schemas.Campaign:
+    """Create a campaign from the campaign file's text (TOML), as `fluxtrap campaign create FILE`
+    reads it: the dashboard's form. Its answer's ``notes`` are those the CLI prints (why suggest
+    will refuse it, a high off its step grid); an error names the line or key."""
+    from fluxtrap.campaign import CampaignSpec
+    from fluxtrap.tomlfile import parse_toml
+
+    spec = CampaignSpec.from_dict(parse_toml(body.toml, "campaign file"), source="campaign file")
+    return schemas.Campaign.of(_store(request).create_campaign(spec, created_by=user.name))
+
+
 @router.get(
     "/campaigns/{campaign}", response_model=schemas.Campaign, tags=["campaigns"], responses=N
 )

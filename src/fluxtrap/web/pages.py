@@ -40,7 +40,7 @@ from fluxtrap.web.api import (
 )
 from fluxtrap.web.auth import COOKIE, csrf_token, store_of, user_from_session
 from fluxtrap.web.jobs import MAX_LISTED, MAX_OFFSET
-from fluxtrap.web.schemas import Count, Id, Simulation
+from fluxtrap.web.schemas import MAX_CAMPAIGN_FILE, Count, Id, Simulation
 
 LISTED_CALIBRATIONS = 200  # the newest calibrations on the calibrations page
 PAGE_CAMPAIGNS = 100  # campaigns on one page of the campaign list (?limit: up to MAX_CAMPAIGNS)
@@ -264,7 +264,26 @@ def index(
         first=offset + 1,
         next_page=page_at(offset + limit) if len(specs) > limit else None,
         previous_page=page_at(max(0, offset - limit)) if offset else None,
+        max_campaign_file=MAX_CAMPAIGN_FILE,
+        example_campaign=EXAMPLE_CAMPAIGN,
     )
+
+
+# the create form's placeholder: the shape of a campaign file (design section 4)
+EXAMPLE_CAMPAIGN = """name = "K-Ba122 SPS"
+[[parameters]]
+name = "max_temperature"
+unit = "degC"
+low = 450
+high = 750
+step = 1
+[[objectives]]
+name = "jc_3T"
+quantity = "jc"
+field = "3 T"
+temperature = "5 K"
+goal = "maximize"
+"""
 
 
 @router.get("/campaigns/{campaign}")

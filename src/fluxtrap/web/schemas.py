@@ -205,6 +205,19 @@ class ConstraintIn(Strict):
     )
 
 
+MAX_CAMPAIGN_FILE = 100_000  # characters: the example campaign file is 1 300
+
+
+class CampaignFileIn(Strict):
+    """A campaign file's text, as `fluxtrap campaign create FILE` reads it (the dashboard's form)."""
+
+    toml: str = Field(
+        min_length=1,
+        max_length=MAX_CAMPAIGN_FILE,
+        description="the campaign file (TOML, design section 4), units as strings",
+    )
+
+
 class CampaignIn(Strict):
     """A campaign, in the shape of the campaign file (`fluxtrap campaign create` reads the same)."""
 

@@ -248,6 +248,32 @@ def test_a_high_off_the_step_grid_is_noted_by_the_api_and_the_pages_as_the_cli_d
     assert [c["notes"] for c in listed if c["name"] == NAME] == [[]]
 
 
+def test_a_campaign_file_posted_as_text_is_created_as_the_cli_creates_it(lab):
+    """The dashboard's create form sends the campaign file's text: created with the caller
+    recorded and the CLI's notes; a reader, an unknown key (named), a name taken, a file over
+    100 000 characters, bad TOML (its line named) are refused and nothing is created."""
+    from ...conftest import EXAMPLES
+
+    text = (EXAMPLES / "campaign.toml").read_text().replace('"K-Ba122 SPS"', '"From file"')
+    url = "/api/campaign-files"
+    refused = [
+        ({"toml": text}, "rita", 403, "cannot write"),
+        ({"toml": text.replace("step = 1\n", "stpe = 1\n", 1)}, "alice", 422, "stpe"),
+        ({"toml": "x = [" * 10 + "\n"}, "alice", 422, "not valid TOML"),
+        ({"toml": "# " + "x" * 100_000}, "alice", 422, "100000 characters"),
+        ({"toml": text.replace('"From file"', f'"{NAME}"')}, "alice", 409, "already exists"),
+    ]
+    for body, user, code, says in refused:
+        r = lab.client.post(url, json=body, headers=auth(user))
+        assert r.status_code == code and says in r.text, r.text
+    assert [c.name for c in lab.store.campaigns()] == [NAME]
+    r = lab.client.post(url, json={"toml": text}, headers=auth("alice"))
+    assert r.status_code == 201, r.text
+    made = lab.store.campaign_record("From file")
+    assert made.created_by == "alice" and r.json()["notes"] == made.spec.notes == []
+    assert made.spec.to_dict() | {"name": NAME} == lab.store.campaign(NAME).to_dict()
+
+
 def test_a_campaign_got_from_the_api_is_posted_back_as_it_came(lab):
     """A GET's campaign JSON, renamed, was a 422 as a POST's body (field_T, temperature_K,
     created_by and note "Extra inputs"; a jc objective's unit "A/m^2"): now it makes the same

@@ -646,6 +646,43 @@ def test_a_sample_status_changed_by_another_user_since_the_page_was_shown_is_not
     assert page.errors == []
 
 
+GRID_TOML = """name = "grid"
+[[parameters]]
+name = "T"
+unit = "K"
+low = 800
+high = 903
+step = 5
+[[objectives]]
+name = "tc"
+quantity = "tc"
+goal = "maximize"
+"""
+
+
+def test_a_campaign_created_from_the_dashboard_says_the_notes_the_cli_prints(page):
+    """The dashboard had no way to create a campaign (the CLI or POST /api/campaigns only), and no
+    page said what `campaign create` notes: T from 800 to 903 K by 5 never reaches 903. The
+    campaigns page's form takes the campaign file; a file with an error is refused naming its
+    line, nothing created; a good one opens its page, which says the note."""
+    login(page, "alice")
+    page.fill("#campaign-form [name=toml]", GRID_TOML.replace("step = 5", "step = 5 K"))
+    page.click("#campaign-form button")
+    page.wait_for_selector("#message.error")
+    said = page.inner_text("#message")
+    assert said.startswith("422: campaign file: not valid TOML") and "at line 7" in said, said
+    assert [c.name for c in page.store.campaigns()] == [NAME]
+    page.errors.clear()  # the 422
+    page.fill("#campaign-form [name=toml]", GRID_TOML)
+    with page.expect_navigation(url="**/campaigns/grid"):
+        page.click("#campaign-form button")
+    said = "T: high 903 K is off the step grid 800 + k * 5; the highest settable value is 900 K"
+    expect(page.locator("#message.warn")).to_have_text(f"created campaign grid; note: {said}")
+    assert page.inner_text("#campaign-note") == f"note: {said}"
+    assert page.store.campaign_record("grid").created_by == "alice"
+    assert page.errors == []
+
+
 def test_a_request_the_server_never_answers_is_said_naming_it(page):
     """A form whose request got no answer (server down, network gone) said only the browser's
     "Failed to fetch"."""

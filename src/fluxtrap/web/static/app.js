@@ -179,6 +179,16 @@ onSubmit("upload-form", async (form, data) => {
   location.href = data.get("kind") === "mt_curve" ? campaign : `${campaign}/jc?sample=${encodeURIComponent(label)}`;
 });
 
+// A campaign file's text: created as `fluxtrap campaign create` does, its notes (suggest will
+// refuse it, a high off its step grid: the highest settable value) said on its page.
+onSubmit("campaign-form", async (form, data) => {
+  const made = await api("POST", "/api/campaign-files", { toml: data.get("toml") });
+  const notes = made.notes.map((n) => "note: " + n);
+  sessionStorage.setItem("notice", [`created campaign ${made.name}`, ...notes].join("; "));
+  if (!notes.length) sessionStorage.setItem("notice-kind", "ok");
+  location.href = "/campaigns/" + encodeURIComponent(made.name);
+});
+
 onSubmit("suggest-form", async (form, data) => {
   const body = { n: Number(data.get("n")) };
   if (data.get("seed")) body.seed = Number(data.get("seed"));
