@@ -382,7 +382,8 @@ def test_a_second_transition_is_said_after_an_mt_upload(page, tmp_path):
         page.click("#upload-form button")
     page.wait_for_selector("#tc-notes")
     message = page.locator("#message").text_content()
-    assert message.startswith(f"stored {name} for B1; warning: {name}: sweep: ")
+    synthetic = "(SYNTHETIC: its header says it was generated, not measured)"  # the test file's
+    assert message.startswith(f"stored {name} {synthetic} for B1; warning: {name}: sweep: ")
     assert "second transition" in message
     note, read = page.locator("#tc-notes li").all_text_contents()
     assert note.startswith(f"B1: {name}: sweep: ") and "second transition" in note
