@@ -156,7 +156,9 @@ def test_cooldown_to_a_set_point_with_tables_and_the_standard_curve_against_the_
     warm = before & (ode_head > 10.0)
     assert np.abs(head_K[warm] - ode_head[warm]).max() < 2e-3 * 25.0
     first = int(np.argmax(head_K == set_point))  # the first step ending at the set point
-    assert t[first - 1] <= t_set <= t[first]
+    # reached within 1 % of the ODE's time (steps there 1 %; the head lags the ODE by up to
+    # 0.21 K below 10 K, so which step reaches it depends on where the steps end)
+    assert t[first - 1] <= 1.01 * t_set and t_set <= t[first] <= 1.01 * t_set
     assert t[first] - t[first - 1] < 0.01 * t_set
     assert head_K.min() == set_point
     late = t > t_set + 0.5

@@ -352,6 +352,39 @@ def test_a_cool_step_through_the_bottom_follows_the_1d_step_response(h):
         assert np.abs(probes[f"z{i}_T_K"].to_numpy()[1:] - exact).max() < 0.05 * drop, i
 
 
+def test_a_cool_step_is_stepped_for_its_time_error_near_the_held_face_and_at_the_top():
+    """The rod above, held bottom, cool step 10 -> 5 K, the step control's own steps: from 5 ms
+    on (before, the 1 mm mesh's own error next to the held face, 31 % of the drop at 0.5 mm,
+    dominates) within 0.5 % of the drop of the series at 0.5 and 1 mm and 1.6 % up to the top
+    (measured 0.16, 0.28 and 1.31 %; steps of 0.25 ms: 0.11, 0.17, 0.32 %). Held to the rises
+    alone the steps grew to ~1 element time constant next to the face and 1.4 of the slowest
+    mode's (40 ms) later: 0.59, 1.06 and 3.02 % (44 steps; now 108)."""
+    length, k, C, drop = ROD_M, ROD_K, ROD_C, 5.0
+    heights = [0.5e-3, 1e-3, 2.5e-3, 5e-3, length]
+    case = rod_case(
+        [
+            {"step": "set", "field": "0 T", "temperature": "10 K"},
+            {"step": "cool", "to": "5 K", "duration": "0.2 s"},
+        ],
+        {"surface": "bottom"},
+    )
+    case["probes"] = [
+        {"name": f"p{i}", "quantity": "temperature", "r": "1 mm", "z": f"{z} m"}
+        for i, z in enumerate(heights)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        probes = simulate(case, progress=False).probes
+    late = probes[probes.time_s > 5e-3]
+    m = np.arange(400)
+    wave = (2 * m + 1) * np.pi / (2 * length)
+    decay = np.exp(-k / C * wave**2 * late.time_s.to_numpy()[:, None])
+    for i, z in enumerate(heights):
+        exact = 10.0 - drop + drop * (4 / ((2 * m + 1) * np.pi) * np.sin(wave * z) * decay).sum(1)
+        error = np.abs(late[f"p{i}_T_K"].to_numpy() - exact).max() / drop
+        assert error < (0.005 if z <= 1e-3 else 0.016), (z, error)
+
+
 def test_contact_resistance_between_layers_in_the_quasi_steady_state_of_a_cooldown():
     """Two 5 mm metal layers, k 1 W/(m K), C 1e3 J/(m^3 K), bottom held at the coolant, which
     falls at a = 10 K/s for 1 s (10 diffusion times). Once quasi-steady every point cools at a
@@ -540,9 +573,10 @@ def test_a_run_that_leaves_a_thermal_table_says_so():
 def test_an_unconverged_heat_step_is_retried_shorter_and_else_stops_the_run(monkeypatch):
     """A rod (R 2 mm x 10 mm, C(T) 1e2 -> 2e5 J/(m^3 K) over 4-40 K, k(T)) cooled 20 -> 5 K
     through h 1e3 W/(m^2 K) at its bottom for 0.5 s, the heat solve's Newton capped by a
-    monkeypatched ``NEWTON_ITERATIONS``. Capped at 4 its unconverged steps are retried shorter
-    (6 rejected, 33 steps instead of 25) and the top ends within 1 % of the drop of the
-    uncapped run's (measured 0.3 %); capped at 1 no step converges and the run stops at t = 0
+    monkeypatched ``NEWTON_ITERATIONS``. Capped at 3 its unconverged steps are retried shorter
+    (308 rejected, 623 steps; uncapped 24 rejected by the time error, 58 steps) and the top ends
+    within 1 % of the drop of the uncapped run's (measured 0.2 %; at 4 the steps held to their
+    time error need no retry, 24 rejected either way); capped at 1 no step converges and the run stops at t = 0
     with the simulator's error, what ran kept. Newton's last iterate had been taken, unsaid."""
     from fluxtrap.errors import SolverError
     from fluxtrap.simulate import thermal
@@ -577,10 +611,9 @@ def test_an_unconverged_heat_step_is_retried_shorter_and_else_stops_the_run(monk
         return Simulation(case).run_on_mesh(build_mesh(case), 1e-3, False, None)[0]
 
     free = run()
-    assert free.solver["rejected_steps"] == 0
-    monkeypatch.setattr(thermal, "NEWTON_ITERATIONS", 4)
+    monkeypatch.setattr(thermal, "NEWTON_ITERATIONS", 3)
     capped = run()
-    assert capped.solver["rejected_steps"] > 0
+    assert capped.solver["rejected_steps"] > free.solver["rejected_steps"]
     top, top_free = capped.probes.top_T_K.iloc[-1], free.probes.top_T_K.iloc[-1]
     assert top_free > 10.0  # still on its way down
     assert top == pytest.approx(top_free, abs=0.01 * 15.0)

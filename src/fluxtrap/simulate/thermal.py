@@ -47,6 +47,13 @@ RISE_FRACTION = 0.05
 # error too: held at these, through a quench they set a time error first order in them that no
 # rtol cut (test_pfm's full quench: ~38 mT, 0.06 K final mean; bench/results/simulator_accuracy.md)
 REFERENCE_RTOL = SolverOptions.rtol
+# the conduction model's local time error per step (K): at most this share of MAX_RISE_K (or of
+# RISE_FRACTION of the temperature) at the reference rtol, in proportion to rtol. Held to the
+# rises alone, a rod cooled 10 -> 5 K through its held bottom took steps of ~1 element time
+# constant next to it (0.26 ms at 0.5 mm, 52 mK off a dt-converged run) and up to 1.4 of its
+# slowest mode's (40 ms) later, its top 150 mK off (3 % of the drop); with this share: 9 and
+# 64 mK, 108 steps for 44 (0.01: 6 and 46 mK, 143 steps)
+HEAT_ERROR_SHARE = 0.02
 NEWTON_ITERATIONS = 30  # of the conduction solve per step (and per cold head value); then refused
 HEAD_ITERATIONS = 100  # of the cold head's safeguarded Newton per step; then refused
 TWO_PI = 2 * math.pi
@@ -181,6 +188,11 @@ class AdiabaticHeat:
         """The largest rise of an element over what one step may take (> 1: too long)."""
         return change_ratio(T, T_new, scale=self.scale)
 
+    def time_error(self, *_: object) -> float:
+        """No time-error control of its own: an element's heating follows E.J, whose time error
+        the field's control holds."""
+        return 0.0
+
     def _enthalpy(self, T: np.ndarray) -> np.ndarray:
         h = np.empty_like(T)
         for k, idx in self.groups:
@@ -252,6 +264,7 @@ class ConductionHeat:
         self._pattern()
         self.span = _Span(len(g.w) + (self.size - n))  # the elements' nodes, the cold head
         self.scale = rise_scale(case.solver.rtol)
+        self.rtol_share = case.solver.rtol / REFERENCE_RTOL
 
     def track(self, T: np.ndarray) -> None:
         """Count the state ``T`` of an accepted step in ``outside_tables``."""
@@ -356,6 +369,19 @@ class ConductionHeat:
         if self.cold_head and T_new[self.n] != bath_K:
             ratio = max(ratio, change_ratio(T[self.n :], T_new[self.n :], not shortest, self.scale))
         return ratio
+
+    def time_error(
+        self, T_prev: np.ndarray, T: np.ndarray, T_new: np.ndarray, dt: float, dt_prev: float
+    ) -> float:
+        """The step's local time error over what a step may err (> 1: too long): backward
+        Euler's, dt / (dt + dt_prev) x the distance of ``T_new`` from the line through
+        ``T_prev`` and ``T`` (as the field's), at the free unknowns (not the held nodes); a step
+        may err HEAT_ERROR_SHARE x rtol / REFERENCE_RTOL of max(MAX_RISE_K, RISE_FRACTION T)."""
+        free = self.free
+        pred = T[free] + (dt / dt_prev) * (T[free] - T_prev[free])
+        err = dt / (dt + dt_prev) * np.abs(T_new[free] - pred)
+        allowed = np.maximum(MAX_RISE_K, RISE_FRACTION * T_new[free])
+        return float(np.max(err / allowed, initial=0.0)) / (HEAT_ERROR_SHARE * self.rtol_share)
 
     def cold_head_flows(
         self, T: np.ndarray, T_new: np.ndarray, dt: float, set_point_K: float
