@@ -27,6 +27,7 @@ from fluxtrap import jctable
 from fluxtrap.errors import InputFileError, UnitError, ValidationError
 from fluxtrap.jctable import JcTable
 from fluxtrap.simulate.thermal_spec import (
+    MAX_TC_K,
     TemperatureTable,
     ThermalMaterial,
     check_material_thermal,
@@ -92,6 +93,16 @@ NO_ZERO_JC = (
     "field; for no pinning above the irreversibility field give a small Jc there (at least "
     "1e-4 A/cm^2), which the log-linear interpolation falls to"
 )
+
+
+def _check_tc(tc_K: float, key: str) -> None:
+    """Refuse (``ValidationError``) a Tc above ``MAX_TC_K``: no superconductor has one, and Jc
+    would then hardly fall with T (jc.tc = "1e6 K" ran, the tables' last Jc held to 1e6 K)."""
+    if tc_K > MAX_TC_K:
+        raise ValidationError(
+            f"{key} = {tc_K:g} K: above {MAX_TC_K:g} K, past the Tc of every known superconductor "
+            "at ambient pressure (K-Ba122 ~38 K, MgB2 39 K, YBCO 92 K); a unit mistake?"
+        )
 
 
 def _check_jc(values: Any, what: str) -> None:
@@ -265,6 +276,7 @@ class TemperatureTablesJc:
 
     def __post_init__(self) -> None:
         kelvin(self.tc_K, "jc.tc_K")  # a str "38" had raised a bare TypeError, inf passed
+        _check_tc(self.tc_K, "jc.tc")
         t = self.temperatures_K
         if not t or len(t) != len(self.tables):
             raise ValidationError("jc.tables: give at least one table, each with its temperature")
@@ -433,6 +445,7 @@ class TemperatureScaling:
     def __post_init__(self) -> None:
         kelvin(self.at_K, "jc.temperature.at_K")  # a str "38" had raised a bare TypeError
         kelvin(self.tc_K, "jc.temperature.tc_K")
+        _check_tc(self.tc_K, "jc.temperature.tc")
         if not 0 < self.at_K < self.tc_K:
             raise ValidationError(
                 f"jc.temperature: need 0 < at < tc, got at={self.at_K} K, tc={self.tc_K} K"

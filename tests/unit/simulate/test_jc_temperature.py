@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 import warnings
 from pathlib import Path
@@ -407,3 +408,23 @@ def test_the_tables_monotone_cubic_in_temperature_is_scipys_pchip():
             i = np.clip(np.searchsorted(x, at, side="right") - 1, 0, k - 2)
             ref = [float(PchipInterpolator(x, y[:, j])(at[j])) for j in range(30)]
             assert _pchip_pieces(x, y, i, at) == pytest.approx(ref, abs=1e-12)
+
+
+@pytest.mark.parametrize("tc", ["1e6 K", "311 K"])
+@pytest.mark.parametrize("form", ["tables", "temperature"])
+def test_a_tc_past_any_superconductors_is_refused_naming_the_key(form, tc):
+    """jc.tc = "1e6 K" ran (Jc of the last table held almost unchanged to 1e6 K), and "38 degC"
+    (311 K) would too; above MAX_TC_K (150 K) no superconductor has its Tc."""
+    mat = material()
+    if form == "tables":
+        mat["jc"]["tc"] = tc
+        key = "materials.sc.jc.tc"
+    else:
+        mat = {
+            "n": 30,
+            "jc": {"kim": {"jc0": "1e5 A/cm^2", "b0": "0.5 T"}, "temperature": {"at": "5 K"}},
+        }
+        mat["jc"]["temperature"]["tc"] = tc
+        key = "materials.sc.jc.temperature.tc"
+    with pytest.raises(FluxtrapError, match=rf"{re.escape(key)} = \S+ K: above 150 K"):
+        Case.from_dict(case(mat))
