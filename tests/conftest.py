@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import uuid
@@ -19,6 +22,10 @@ from hypothesis import settings
 # shared ~/.cache/torch_extensions a build from another checkout's venv (other source paths)
 # was rebuilt by ninja at the first qLogNEHVI of a run, 26-29 s inside whichever test came first
 os.environ.setdefault("TORCH_EXTENSIONS_DIR", str(Path(sys.prefix) / "torch_extensions"))
+# Its first build in a venv takes 30-50 s of one core; under -n 2 one worker built it inside its
+# first multi-objective test and the other's first one waited on ninja's lock (CI at 4bf371f1:
+# 34 and 23 s, 3 s each once built). So the xdist controller starts the build when the run
+# starts, beside the workers' collection, and lets it finish (or stops it and frees the lock).
 
 from fluxtrap.campaign import CampaignSpec
 from fluxtrap.cli import run
@@ -61,6 +68,40 @@ def mark_failed_with_values(store: Store, *labels: str) -> None:
     query = text("UPDATE samples SET status = 'failed' WHERE label IN :labels")
     with store.engine.begin() as c:
         c.execute(query.bindparams(bindparam("labels", expanding=True)), {"labels": list(labels)})
+
+
+FUSED_KERNEL = Path(os.environ["TORCH_EXTENSIONS_DIR"]) / "logei_fused_ext"
+BUILD_KERNEL = (
+    "from botorch.acquisition.multi_objective.logei import _try_load_fused_kernel; "
+    "_try_load_fused_kernel()"
+)
+_KERNEL_BUILD = pytest.StashKey[subprocess.Popen]()
+
+
+def pytest_configure(config) -> None:
+    """In the xdist controller of a run with workers, build the fused qLogEHVI kernel in the
+    background unless it is built."""
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    if (FUSED_KERNEL / "logei_fused_ext.so").exists():
+        return
+    config.stash[_KERNEL_BUILD] = subprocess.Popen(
+        [sys.executable, "-c", BUILD_KERNEL],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # stopped below as a group
+    )
+
+
+def pytest_unconfigure(config) -> None:
+    """Stop an unfinished kernel build (a short run) and remove its folder: the lock it held
+    would make the next build wait forever, and a cut object file pass for built."""
+    build = config.stash.get(_KERNEL_BUILD, None)
+    if build is None or build.poll() is not None:
+        return
+    os.killpg(build.pid, signal.SIGTERM)  # ninja passes it on to the compiler it started
+    build.wait()
+    shutil.rmtree(FUSED_KERNEL, ignore_errors=True)
 
 
 @pytest.fixture
