@@ -484,16 +484,46 @@ def test_a_heated_pulses_pair_measures_its_time_part_at_half_its_steps():
     time error alone) and the final estimate 0.29 mT (0.24x). Every pair of a heat run now also
     takes its time part from the steps halved (``half_steps``): 1.28 mT (1.04x). At 0.5 mm,
     against 0.25 / 0.5 mm at rtol 6.25e-5 extrapolated, final est/true 0.78 -> 1.13 (1 T) and
-    1.67 -> 1.69 (1.5 T). Tolerance: 0.8-4x the time error alone."""
+    1.67 -> 1.69 (1.5 T). Tolerance: 0.8-4x the time error alone. The reference, the same mesh
+    at rtol / 64 (its own time error about 1/64 of the run's), took 12 of the test's 16 s CPU
+    (18 s of a 2-core CI run): its final value is stored, HEATED_PULSE_TIGHT, for the case and
+    mesh hashed beside it (refused if either changed: rerun ``heated_pulse_tight``)."""
     from fluxtrap.simulate.simulation import Simulation
 
-    case = Case.from_dict({**heated_pulse(1.0, 0.5), "mesh": {"size": "1 mm"}})
+    spec = {**heated_pulse(1.0, 0.5), "mesh": {"size": "1 mm"}}
+    case = Case.from_dict(spec)
     with pytest.warns(UserWarning):  # 1 mm does not meet 1 %
         res = Simulation(case).run(progress=False)
-    tight = Simulation(case.with_options(rtol=case.solver.rtol / 64))
-    ref, _ = tight.run_on_mesh(res.mesh, 1e-3, False, None)
-    true = abs(res.probes.top_Bz_T.iloc[-1] - ref.probes.top_Bz_T.iloc[-1])
+    key, final_T = HEATED_PULSE_TIGHT
+    assert case_and_mesh_key(spec, res.mesh) == key, "case or mesh changed: heated_pulse_tight()"
+    true = abs(res.probes.top_Bz_T.iloc[-1] - final_T)
     assert 0.8 < res.errors["top"]["final_error_T"] / true < FACTOR, (res.errors["top"], true)
+
+
+# (case_and_mesh_key, final top_Bz_T) of heated_pulse_tight() at 4bf371f1; 5155 steps, 12 s CPU
+HEATED_PULSE_TIGHT = (
+    "73db4bb93040cbf8a7b3cc1fe8ab1859c12286291ab6dfd0523d25a072e0231a",
+    0.06092506391759393,
+)
+
+
+def case_and_mesh_key(spec: dict, mesh) -> str:
+    """sha256 of a case's dict and of a mesh (points to 1e-12 m, triangles)."""
+    h = hashlib.sha256(json.dumps(spec, sort_keys=True).encode())
+    h.update(np.round(mesh.points, 12).tobytes() + np.ascontiguousarray(mesh.triangles).tobytes())
+    return h.hexdigest()
+
+
+def heated_pulse_tight() -> tuple[str, float]:
+    """The reference HEATED_PULSE_TIGHT holds: the 1 T pulse on its 1 mm mesh at rtol / 64."""
+    from fluxtrap.simulate.simulation import Simulation
+
+    spec = {**heated_pulse(1.0, 0.5), "mesh": {"size": "1 mm"}}
+    case = Case.from_dict(spec)
+    mesh = build_mesh(case, 1e-3)
+    tight = Simulation(case.with_options(rtol=case.solver.rtol / 64))
+    ref, _ = tight.run_on_mesh(mesh, 1e-3, False, None)
+    return case_and_mesh_key(spec, mesh), float(ref.probes.top_Bz_T.iloc[-1])
 
 
 def test_a_pairs_coarse_run_through_a_heated_pulse_steps_over_every_other_fine_time():
