@@ -27,15 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from fluxtrap.errors import AnalysisError, ValidationError
-from fluxtrap.magnetometry.creep import (
-    START_TAUS,
-    CreepFit,
-    default_start,
-    fit_creep,
-    ramp_start,
-    relaxation_tau,
-    removal_end,
-)
+from fluxtrap.magnetometry.creep import CreepFit, fit_creep, origin_range, removal_end
 from fluxtrap.probetable import (
     DROPPED_SHOWN,
     MissingSamplesWarning,
@@ -244,23 +236,14 @@ def compare(
     )
     if s_gaps:
         warnings.warn(s_gaps, MissingSamplesWarning, stacklevel=2)
-    m_origin, origin_from, origin_shift = 0.0, "clock", 0.0
-    start_given = bool(start_s)
+    m_origin, origin_from = 0.0, "clock"
     if measured_applied_T is None:  # as fit_creep: the end of the removal in the data, if there
         try:
             m_origin, origin_from = removal_end(tm, bm, source=source), "data"
-            start_s = start_s or default_start(tm, bm, m_origin) + shift_s  # creep's 50 tau
-            # as fit_creep: an end found in the data is late by up to tau + 2 samples
-            spacing = float(np.median(np.diff(np.unique(tm)))) if tm.size > 1 else 0.0
-            origin_shift = 2 * relaxation_tau(tm, bm, m_origin) + 2 * spacing
         except AnalysisError:
             m_origin = 0.0  # no removal in the data: the file's clock starts at the origin
-    else:  # as fit_creep: from 50 tau on where the ramp is in the series (ramp_start)
+    else:
         m_origin, origin_from = ramp_end(tm, np.asarray(measured_applied_T, float)), "applied"
-        start = ramp_start(tm, bm, m_origin)
-        start_s = start_s or (start + shift_s if start else 0.0)
-        if not start_given:  # as fit_creep: a start given is the user's choice, not widened
-            origin_shift = 2 * start / START_TAUS
         if m_origin <= tm.min():  # at its final value from the first sample: no ramp end
             raise AnalysisError(
                 "the measured applied_T column stays at "
@@ -268,6 +251,11 @@ def compare(
                 "(the origin) is not in the series; leave the column out (the file's t = 0 is "
                 "then the origin, --shift moves it)"
             )
+    # as fit_creep: from creep's default start (50 tau) on where the ramp is in the series, and
+    # the origin's range (how much earlier the relaxation's own start may lie) in the fit's cov
+    start, origin_shift = origin_range(tm, bm, m_origin, origin_from, start_given=bool(start_s))
+    if origin_from == "data" or start:
+        start_s = start_s or start + shift_s
     s_origin = relaxation_origin(ts, sim_applied)
     if measured_applied_T is not None:
         _check_clock(tm, np.asarray(measured_applied_T, float), m_origin, ts, sim_applied, source)
@@ -308,9 +296,14 @@ def compare(
             SignWarning,
             stacklevel=2,
         )
-    fit_m = fit_creep(t, b_meas, origin_s=0.0, source=source, column="measured")
-    fit_m = _with_origin(fit_m, t, b_meas, origin_from, origin_shift)
-    fit_s = fit_creep(t, b_sim, origin_s=0.0, source=f"{probe or 'simulation'}", column="simulated")
+    # both on the times compared, their origin 0 here: the measured one's range as creep's
+    fit_m = fit_creep(
+        t, b_meas, origin_s=0.0, origin_shift_s=origin_shift, source=source, column="measured"
+    )
+    fit_m = replace(fit_m, origin_from=origin_from)
+    fit_s = fit_creep(
+        t, b_sim, origin_s=0.0, origin_shift_s=0.0, source=probe or "simulation", column="simulated"
+    )
     t_end = float(t[-1])
     return Comparison(
         probe=probe,
@@ -342,28 +335,6 @@ def _rate_sigma(fit: CreepFit, t_s: float) -> float:
     -b / B^2, dS/db = a / B^2."""
     grad = np.array([-fit.b_T, fit.a_T]) / fit.field(t_s) ** 2
     return float(np.sqrt(max(grad @ fit.cov @ grad, 0.0)))
-
-
-def _with_origin(
-    fit: CreepFit, t: np.ndarray, b: np.ndarray, origin_from: str, shift_s: float
-) -> CreepFit:
-    """``fit`` (of ``b`` ``(n,)`` at ``t`` ``(n,)``, s since the origin) with its origin's own
-    uncertainty in ``cov``, as ``fit_creep`` keeps it for an origin it finds: the change of
-    (a, b) fitted to the same points from ``shift_s`` earlier (2 tau, + 2 samples for an origin
-    found in the data), added as a systematic part. Fitted with the origin given, compare's
-    1-sigma of b held the noise's alone: on logger series with their ramp (origin 5-12 s late)
-    b was 3-6 of it low, the truth within 2-sigma in 0 of 10 seeds (10 of 10 now)."""
-    if shift_s <= 0:
-        return replace(fit, origin_from=origin_from)
-    slope, a = np.polyfit(np.log(t + shift_s), b, 1)
-    moved = np.array([a - fit.a_T, -slope - fit.b_T])  # (a, b) moved, as fit_creep's
-    return replace(
-        fit,
-        cov=fit.cov + np.outer(moved, moved),
-        origin_from=origin_from,
-        origin_shift_s=float(shift_s),
-        origin_moves_ab_T=(float(moved[0]), float(moved[1])),
-    )
 
 
 def _check_clock(

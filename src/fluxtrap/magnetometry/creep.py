@@ -693,6 +693,7 @@ def fit_creep(
     source: str = "",
     column: str = "",
     lines: np.ndarray | None = None,
+    origin_shift_s: float | None = None,
 ) -> CreepFit:
     """Fit B = a - b ln t over the relaxation part of a trapped-field series.
 
@@ -710,7 +711,10 @@ def fit_creep(
     ``n_before_origin``). Residual structure
     warns (``CreepResidualWarning``) and is kept in ``warnings``. ``lines``: ``(n,)`` each row's
     line in its file (``read_series(..., with_lines=True)``), so rows without a value are named
-    by it.
+    by it. ``origin_shift_s`` (s, >= 0): how much earlier than the origin the relaxation's own
+    start may lie, for a caller that found the origin itself (``compare``, with ``origin_range``):
+    the change of (a, b) fitted from that much earlier is kept in ``cov``, and no default start
+    is sought; 0 for an exact origin. Default: ``origin_range``'s for the origin had here.
     """
     name = source or "series"
     time_s = array_in(time_s, "s", f"{name}: time_s")
@@ -719,6 +723,10 @@ def fit_creep(
         applied_T = array_in(applied_T, "T", f"{name}: applied_T")
     origin_s = None if origin_s is None else in_si(origin_s, "time", f"{name}: origin_s")
     start_s = None if start_s is None else in_si(start_s, "time", f"{name}: start_s")
+    if origin_shift_s is not None and not (np.isfinite(origin_shift_s) and origin_shift_s >= 0):
+        raise ValidationError(
+            f"{name}: origin_shift_s must be a time >= 0 s, got {origin_shift_s!r}"
+        )
     shapes = [np.shape(x) for x in (time_s, field_T, applied_T) if x is not None]
     if time_s.ndim != 1 or time_s.size == 0 or len(set(shapes)) > 1:
         raise ValidationError(
@@ -763,15 +771,12 @@ def fit_creep(
                 ) from None
     # however the origin was had, a relaxation from a ramp in the series starts at the ramp's rate,
     # a - b ln(1 + t/tau): fitted from t = 0 on, an origin from applied_T biased b by -3 sigma
-    if origin_from == "data":
-        ramp_tau = relaxation_tau(time_s, field_T, origin_s)
-    else:
-        ramp_tau = (
-            0.0 if origin_from == "clock" else ramp_start(time_s, field_T, origin_s) / START_TAUS
+    if origin_shift_s is None:
+        ramp_from, origin_shift_s = origin_range(
+            time_s, field_T, origin_s, origin_from, start_given=start_s is not None
         )
-    bend = origin_from == "data" or (start_s is None and ramp_tau > 0)
-    if start_s is None and ramp_tau > 0:
-        start_s = START_TAUS * ramp_tau  # as default_start
+        if start_s is None and ramp_from > 0:
+            start_s = ramp_from
     t = time_s - origin_s
     use = (t > 0) & np.isfinite(field_T)
     if start_s is not None:
@@ -809,17 +814,15 @@ def fit_creep(
 
     wide = float(student.ppf(norm.cdf(1.0), dof)) ** 2
     cov_ab = wide * np.array([[scaled[1, 1], -scaled[0, 1]], [-scaled[0, 1], scaled[0, 0]]])
-    shift, moved = 0.0, np.zeros(2)
+    shift, moved = float(origin_shift_s), np.zeros(2)
+    bend = shift > 0
     if bend:
         # the relaxation a - b ln(1 + t/tau) from the ramp's true end is a - b ln t from tau before
         # it, and an end found in the data is late by up to tau + 2 samples: (a, b) fitted to the
-        # same points from 2 tau (+ 2 samples for an end found in the data) earlier, their change
-        # kept in the covariance (the 1-sigma of the decay rate covered the truth in 0 of 10
-        # logger series with the ramp, 0.2-1% off; b's from 50 tau after an origin from applied_T
-        # in 63-100% of 30 seeds with tau, 100% with 2 tau). A start given is the user's choice:
-        # not added then, as the bend tau = b / ramp slope predicts overstates a simulated one
-        spacing = np.diff(np.unique(time_s))
-        shift = 2 * ramp_tau + (2 * float(np.median(spacing)) if origin_from == "data" else 0.0)
+        # same points from origin_range's shift earlier, their change kept in the covariance (the
+        # 1-sigma of the decay rate covered the truth in 0 of 10 logger series with the ramp,
+        # 0.2-1% off; b's from 50 tau after an origin from applied_T in 63-100% of 30 seeds with
+        # tau, 100% with 2 tau)
         slope_moved, a_moved = np.polyfit(np.log(np.exp(ln_t) + shift), b, 1)
         moved = np.array([a_moved - a, slope - slope_moved])
         cov_ab = cov_ab + np.outer(moved, moved)
@@ -1047,6 +1050,36 @@ def ramp_start(time_s: np.ndarray, field_T: np.ndarray, origin_s: float) -> floa
     no ramp's rate to relax from: tau ~ 1e16 s)."""
     start = default_start(time_s, field_T, origin_s)
     return start if start <= (np.max(time_s) - origin_s) / 10 else 0.0
+
+
+def origin_range(
+    time_s: np.ndarray,
+    field_T: np.ndarray,
+    origin_s: float,
+    origin_from: str,
+    *,
+    start_given: bool = False,
+) -> tuple[float, float]:
+    """The default fit start (s after the origin; 0: every point after it) and the origin's range
+    (s): how much earlier than ``origin_s`` (on the clock of ``time_s``, ``field_T``: ``(n,)``) the
+    relaxation's own start may lie, for an origin had as ``origin_from`` says (``fit_creep``'s:
+    given, applied, data, clock). A relaxation from the ramp's rate is a - b ln(1 + t/tau), i.e.
+    a - b ln t from tau before the ramp's end: found in the data (``removal_end``, up to tau + 2
+    samples late), the start is 50 tau and the range 2 tau + 2 samples; an exact origin (given,
+    or from applied_T) with the ramp in the series before it, 50 tau where that leaves a decade
+    (``ramp_start``) and 2 tau, unless the start is given (``start_given``: the user's choice);
+    the clock's zero, neither. ``fit_creep`` keeps (a, b)'s change over the range in ``cov``;
+    ``compare`` takes both from here for its measured series."""
+    if origin_from == "clock":
+        return 0.0, 0.0
+    if origin_from == "data":
+        tau = relaxation_tau(time_s, field_T, origin_s)
+        spacing = (
+            float(np.median(np.diff(np.unique(time_s)))) if np.unique(time_s).size > 1 else 0.0
+        )
+        return START_TAUS * tau, 2 * tau + 2 * spacing
+    start = ramp_start(time_s, field_T, origin_s)
+    return start, 0.0 if start_given else 2 * start / START_TAUS
 
 
 def relaxation_tau(time_s: np.ndarray, field_T: np.ndarray, origin_s: float) -> float:

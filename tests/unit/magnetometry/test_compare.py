@@ -422,3 +422,27 @@ def test_the_measured_origin_s_uncertainty_is_in_the_printed_1_sigmas_as_creep_s
     assert (c.t_s.size, c.measured_fit.origin_from) == (fit.n_points, "data")
     assert c.measured_fit.b_T == pytest.approx(fit.b_T, rel=1e-9)
     np.testing.assert_allclose(c.measured_fit.cov, fit.cov, rtol=1e-6)
+
+
+def test_the_measured_fit_takes_its_origin_s_range_from_fit_creep_itself():
+    """compare had its own copy of fit_creep's origin handling (``_with_origin``): (a, b)'s change
+    over the origin's range went into cov, but the end fit (the local decay rate) stayed on the
+    origin found, late by up to tau + 2 samples (offset 0 s where creep's is half the range), so
+    compare's measured fit and creep's told two local rates of one file. fit_creep now takes the
+    range (``origin_shift_s``) from ``origin_range``: one fit, all its numbers as creep's."""
+    from fluxtrap.magnetometry.creep import fit_creep, origin_range
+
+    from .test_tc_creep import hall_logger
+
+    t, b, t0, tau = hall_logger(4.8, dt_s=2.0, hold_s=6000, seed=1)
+    c, fit = run(t, b), fit_creep(t, b)
+    start, shift = origin_range(t, b, fit.origin_s, "data")
+    assert (start, shift) == pytest.approx((fit.t_start_s, fit.origin_shift_s), rel=0.01)
+    m = c.measured_fit
+    assert (m.origin_from, m.origin_shift_s, m.end_offset_s) == (
+        "data", pytest.approx(fit.origin_shift_s), pytest.approx(fit.end_offset_s),
+    )  # fmt: skip
+    assert m.end_decay_ppm_per_h() == pytest.approx(fit.end_decay_ppm_per_h(), rel=1e-6)
+    np.testing.assert_allclose(m.end_cov, fit.end_cov, rtol=1e-6)
+    with pytest.raises(ValidationError, match="origin_shift_s must be a time >= 0 s"):
+        fit_creep(t, b, origin_s=t0, origin_shift_s=-1.0)
