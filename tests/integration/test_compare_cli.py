@@ -221,7 +221,7 @@ def test_a_real_coarse_run_against_itself_from_the_store(store, store_url, tmp_p
     # the simulation's own error estimate beside the difference (the store's summary, the folder's)
     error = rec.summary["probes"]["surface"]["max_error_T"]
     assert got["simulation_max_error_T"] == error > 0
-    assert f"simulation's discretization error, largest over its run (T) │ {error:.2g}" in text
+    assert f"simulation's discretization error, max over run (T) │ {error:.2g}" in text
     code, text, err = cli(
         capsys, "compare", str(out / "probes.csv"), str(out), "-o", str(tmp_path / "d")
     )

@@ -195,7 +195,7 @@ def compare_command(
     )
     error = sim_errors.get(name)
     if error is not None:
-        diff.add_row("simulation's discretization error, largest over its run (T)", f"{error:.2g}")
+        diff.add_row("simulation's discretization error, max over run (T)", f"{error:.2g}")
     console.print(diff)
     fits = Table("creep fit", "measured", "simulated")
     m, s = c.creep("measured"), c.creep("simulated")

@@ -533,8 +533,9 @@ def creep_command(
         str | None,
         typer.Option(
             "--start",
-            help='Fit from this time after the origin, e.g. "60 s" (default: 50 tau after it '
-            "when the ramp is in the series, tau = b / its slope, else every point after it; "
+            help='Fit from this time after the origin, e.g. "60 s" (default: 50 tau after it, '
+            "tau = b / the ramp's slope where the ramp is in the series, else from the "
+            "relaxation's bend, a - b ln(t + tau); every point after it where it does not bend; "
             "the early relaxation is not ln t, and a warning says when that shows).",
         ),
     ] = None,
