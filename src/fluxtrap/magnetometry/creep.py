@@ -955,6 +955,7 @@ def _noise_parts(
 
 
 NOISE_WINDOW = 5000  # points: longer series get the noise model's likelihood over 4 windows
+NOISE_GAIN = 1.0  # log-likelihood a correlated noise model must gain over independent noise
 
 
 def noise_model(t_s: np.ndarray, resid: np.ndarray) -> tuple[float, float]:
@@ -986,9 +987,16 @@ def noise_model(t_s: np.ndarray, resid: np.ndarray) -> tuple[float, float]:
     best, lt, w = min(grid)
     found = minimize(nll, [lt, w], method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-6})
     if found.fun < best:
-        lt, w = found.x
+        best, (lt, w) = found.fun, found.x
     white = float(np.clip(w, 0, 1))
-    return (0.0, 1.0) if white == 1 else (float(np.exp(np.clip(lt, lo, hi))), white)
+    # correlated noise only where its likelihood beats independent noise's by NOISE_GAIN (a
+    # likelihood ratio of e, below which the data cannot tell them; kept low, as the correlated
+    # model's 1-sigma is the wider): Nelder-Mead from the grid's white point could stop at white
+    # 1 - 1e-9 for a gain of 1e-10, and a 1e-12 T change of the data then flipped the model (and
+    # whether the end fit models its own residuals)
+    if white == 1 or nll((lo, 1.0)) - best <= NOISE_GAIN:
+        return 0.0, 1.0
+    return float(np.exp(np.clip(lt, lo, hi))), white
 
 
 def _without_repeats(

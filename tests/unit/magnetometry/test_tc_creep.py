@@ -18,6 +18,7 @@ from fluxtrap.magnetometry.creep import (
     FieldGrowsWarning,
     MissingSamplesWarning,
     fit_creep,
+    noise_model,
     read_series,
     removal_end,
 )
@@ -802,6 +803,23 @@ def test_creep_error_bars_of_a_few_points_cover_the_truth():
         rate_in.append(abs(fit.decay_ppm_per_h(t[-1]) - truth) < fit.decay_sigma_ppm_per_h(t[-1]))
     assert np.mean(b_in) == pytest.approx(0.683, abs=0.05)
     assert np.mean(rate_in) == pytest.approx(0.683, abs=0.05)
+
+
+def test_the_noise_model_does_not_flip_on_a_change_of_1e_12_t():
+    """ln t with white noise (200 points, 10..1e4 s, 0.1 mT): Nelder-Mead, started at the grid's
+    white point, could stop at white 1 - 1e-9 for a likelihood gain of 1e-10, so a 1e-12 T change
+    of the data flipped the model to 'correlated over 2.19e4 s' (``creep`` printed that row) and
+    sent the end fit to model its own residuals. Correlated noise now needs a likelihood gain of
+    ``NOISE_GAIN`` over independent noise; a real correlation (below) still gains hundreds."""
+    t = np.geomspace(10, 1e4, 200)
+    b = 1.0 - 0.01 * np.log(t) + np.random.default_rng(48).normal(0, 1e-4, t.size)
+    nudged = b + 1e-12 * np.random.default_rng(1002).standard_normal(t.size)
+    fits = [fit_creep(t, x, origin_s=0.0) for x in (b, nudged)]
+    assert [(f.noise_white, f.noise_tau_s) for f in fits] == [(1.0, 0.0)] * 2
+    np.testing.assert_allclose(fits[0].end_cov, fits[1].end_cov, rtol=1e-6)
+    drift = 3e-4 * np.sin(t / 700)  # a probe's temperature wandering over ~1000 s
+    tau, white = noise_model(t, drift + np.random.default_rng(1).normal(0, 1e-4, t.size))
+    assert white < 0.5 and 100 < tau < 1e4
 
 
 def test_a_week_logged_every_second_gets_its_noise_model_in_seconds():
