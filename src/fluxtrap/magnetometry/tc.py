@@ -321,6 +321,12 @@ _OUTLIER = 5.0  # residuals beyond this many noise widths are outliers
 # reads the same (the real KMK232 sweep under a step 20x its range: 1.4%, Tc 0.05 K low, not high)
 TAIL_SHIFT_K = 0.05
 TAIL_FRACTION = 0.03
+# full shielding still growing at the sweep's cold end (5 standard errors, over PLATEAU_FRACTION
+# of the step across the coldest half of the points below Tm - 3 w, at over PLATEAU_RATE of it
+# per K) is no plateau: Tc an upper bound. The real sample4 background curved under a step reads
+# 1.2 % over 15 K, 0.08 %/K; a 30 % tail below a step at 36 K, swept from 30 K, 2.9 % at 0.66 %/K
+PLATEAU_FRACTION = 0.01
+PLATEAU_RATE = 0.002  # per K
 FIT_PRECISION = (
     1e-9  # relative to the largest |M|: the fits' resolution (least squares' 1e-8 tolerances)
 )
@@ -841,6 +847,7 @@ def find_tc(
             )
         # a transition the one step cannot follow (two phases' steps): the whole sweep read
         c0, c1, step, step_err, tc, tc_err, tm, w, onset, used = alone
+        agree = False  # read off the data: its w is no logistic's
         notes.append(
             f"{where}: the one-step fit cannot follow this transition (its residuals "
             f"{noise / point_noise:.3g}x the point-to-point noise: two steps, or a broad "
@@ -869,6 +876,11 @@ def find_tc(
             raise AnalysisError(cut)
         if read_note:  # said once the sweep passed every check (a refusal said it before)
             warnings.warn(read_note, TcStructureWarning, stacklevel=2)
+    # the low-temperature plateau, measured and flat (said once the sweep passed every check),
+    # judged where the logistic stands: read off the data, w is no logistic's (a two-step
+    # sweep's read w of 4.7 K had 'no plateau' over its flat 10 K)
+    if agree:
+        notes += _no_low_plateau(t, m, (c1, step, tm, w), point_noise, where)
     return TcResult(
         tc_K=float(tc),
         tc_err_K=tc_err,
@@ -1346,6 +1358,75 @@ def _shielding_tail(
         f"baseline, so Tc at the same fraction of the whole shielding lies {moved}; its ± "
         f"({tc_err_K:.2g} K) does not include this"
     )
+    warnings.warn(note, TcStructureWarning, stacklevel=3)
+    return (note,)
+
+
+def _no_low_plateau(
+    t: np.ndarray, m: np.ndarray, fit: tuple[float, float, float, float], noise: float, where: str
+) -> tuple[str, ...]:
+    """A note (and a ``TcStructureWarning``) when the sweep ``t`` (K, sorted), ``m`` (sign(H)
+    A*m^2, ``noise`` per point) shows no full-shielding plateau below the step ``fit`` = (c1
+    the normal-state slope, step, Tm, w): under 5 points or under one width w measured below
+    Tm - _SIDE w, or the coldest half of those points (5+) still falling with falling
+    temperature, with the fitted step taken out, beyond the normal-state slope (fitted above Tm
+    + _SIDE w) by 5 standard errors, ``PLATEAU_FRACTION`` of the step and ``PLATEAU_RATE`` of
+    it per K (or all of them so, and the coldest half at least half as steeply). The sweep then starts inside the transition:
+    the full step, and Tc at a fraction of it, rest on the logistic's extrapolation, and any
+    shielding that grows further below the sweep puts Tc lower (a tail of 30% of the shielding
+    below a sharp step at 36 K, swept from 30 K: Tc 34.8 +- 0.07 K for 12 K, no note); ()
+    where the plateau is measured and flat."""
+    c1, step, tm, w = fit
+    below = np.flatnonzero(t < tm - _SIDE * w)
+    start = (
+        f"{where}: the sweep starts at {t[0]:.4g} K, inside the transition (fitted midpoint "
+        f"{tm:.4g} K, width {w:.2g} K): "
+    )
+    after = (
+        "so the full step and Tc at a fraction of it rest on the logistic's extrapolation "
+        "below the sweep; shielding that grows further down puts Tc lower (read it as an upper "
+        "bound; start the sweep lower)"
+    )
+    if below.size < 5 or t[below[-1]] - t[below[0]] < w:
+        note = (
+            f"{start}full shielding is measured at {below.size} point(s) below "
+            f"{tm - _SIDE * w:.4g} K, over {np.ptp(t[below]) if below.size else 0:.2g} K (no "
+            f"low-temperature plateau: 5 points over one width, {w:.2g} K, needed), {after}"
+        )
+    else:
+        above = t > tm + _SIDE * w  # the normal state's own slope: the shared baseline's
+        if above.sum() >= 5:  # takes up part of a tail (4.4e-8 for 2e-10 A m^2/K)
+            c1 = float(np.polyfit(t[above], m[above], 1)[0])
+        rest = m + step * shielding(t, tm, w) - c1 * t  # flat where fully shielded
+
+        def rise(points: np.ndarray) -> tuple[float, float, float]:
+            """The slope (A*m^2/K) of ``rest`` over ``points``, its 1-sigma and their span (K)."""
+            coef, cov = np.polyfit(t[points], rest[points], 1, cov="unscaled")
+            return (
+                float(coef[0]),
+                noise * float(np.sqrt(max(cov[0, 0], 0.0))),
+                float(np.ptp(t[points])),
+            )
+
+        # the coldest half of the points below the step still rising (5 sigma), or all of them
+        # rising (5 sigma) and the coldest half at least half as steeply: a noisy sweep's
+        # coldest half alone could not tell a 1%/K tail (5% point noise, 2.4 sigma)
+        cold = below[: max(5, below.size // 2)]
+        (slope, err, reach), (whole, whole_err, whole_reach) = rise(cold), rise(below)
+        if slope * reach > 5 * err * reach:
+            growth, sigma, tc_ = slope * reach, err * reach, t[cold]
+        elif whole > 5 * whole_err and slope >= 0.5 * whole:
+            growth, sigma, tc_ = whole * whole_reach, whole_err * whole_reach, t[below]
+        else:
+            return ()
+        if growth <= abs(step) * max(PLATEAU_FRACTION, PLATEAU_RATE * float(np.ptp(tc_))):
+            return ()
+        note = (
+            f"{start}below the step the shielding still grows as the temperature falls, by "
+            f"{growth / abs(step):.1%} ± {sigma / abs(step):.1%} of the fitted step from "
+            f"{tc_[-1]:.4g} down to {tc_[0]:.4g} K beyond the normal state's slope (no "
+            f"low-temperature plateau), {after}"
+        )
     warnings.warn(note, TcStructureWarning, stacklevel=3)
     return (note,)
 
