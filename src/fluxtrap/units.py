@@ -485,8 +485,20 @@ def to_A_cm2(jc_A_m2: Any) -> Any:
     return jc_A_m2 * 1e-4
 
 
-# what a field read as tesla but beyond any magnet's may hold, and its values per tesla
-_FIELD_UNITS_PER_T = (("mT", 1e3, "1e3"), ("Oe", 1e4, "1e4"))
+# The one table of field units a column read beyond any magnet's limit may hold: (unit, its
+# values per tesla of mu0 H, that number as said), in the order a file is likelier to hold them
+# (an instrument's Oe, MultiVu's kOe, tesla, then units a user converted to). A column labelled
+# in one of them (readers/_columns.check_field) is asked about the others; one read as tesla
+# (field_unit_hint: table.py, the field series, calibrate's Series) about mT and Oe only.
+FIELD_UNITS_PER_T = (
+    ("Oe", 1e4, "1e4"),
+    ("kOe", 10.0, "10"),
+    ("T", 1.0, "1"),
+    ("mT", 1e3, "1e3"),
+    ("A/m", 1 / MU0, "7.96e5"),
+)
+_HINTED_AS_T = tuple(uf for u in ("mT", "Oe") for uf in FIELD_UNITS_PER_T if uf[0] == u)
+_A_M_PER_T = next(said for u, _, said in FIELD_UNITS_PER_T if u == "A/m")
 _TESLA_LABEL = re.compile(r"(?:(?<=_)T|(?<=\()\s*T\s*(?=\))|(?<=\[)\s*T\s*(?=\]))$")
 
 
@@ -497,12 +509,12 @@ def field_unit_hint(b_max_T: float, limit_T: float, column: str | None = None) -
     field or a magnetometer's sweep: 0.1-10 T); only those that bring it under ``limit_T``.
     ``column``: the file's column, labelled T, to relabel; None for values given in code as T.
     The one hint of the magnetometry readers, the field series and calibrate's ``Series``."""
-    fits = [uf for uf in _FIELD_UNITS_PER_T if b_max_T / uf[1] <= limit_T]
+    fits = [uf for uf in _HINTED_AS_T if b_max_T / uf[1] <= limit_T]  # mT first on a tie
     if not fits:
         return (
-            "is the column another quantity or unit (A/m: 7.96e5 per T) but labelled T?"
+            f"is the column another quantity or unit (A/m: {_A_M_PER_T} per T) but labelled T?"
             if column is not None
-            else "are the values another quantity or unit (A/m: 7.96e5 per T), not T?"
+            else f"are the values another quantity or unit (A/m: {_A_M_PER_T} per T), not T?"
         )
     fits.sort(key=lambda uf: abs(math.log10(b_max_T / uf[1])))
     said = [

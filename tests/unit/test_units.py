@@ -387,3 +387,26 @@ def test_the_year_alias_leaves_the_yocto_units_alone():
     assert parse("1 ys", "time") == pytest.approx(1e-24, rel=1e-12)
     assert parse("1 ym", "length") == pytest.approx(1e-24, rel=1e-12)
     assert parse("2 ky", "time") == pytest.approx(2e3 * 365.25 * 86400, rel=1e-12)
+
+
+def test_one_table_of_field_units_serves_both_hints_and_is_right():
+    """units.field_unit_hint (a field read as T) and readers._columns.check_field (a column
+    labelled in a unit) had each their own table of field units per tesla; now one,
+    units.FIELD_UNITS_PER_T, whose factors are pint's (values of mu0 H = 1 T in each unit), and
+    both hints name only units from it, with its factors."""
+    import re
+
+    from fluxtrap import units
+    from fluxtrap.magnetometry.readers import _columns
+
+    for u, per, said in units.FIELD_UNITS_PER_T:
+        quantity = "1 T" if u in ("T", "mT") else f"{1 / units.MU0} A/m"
+        assert units.convert(float(quantity.split()[0]), quantity.split()[1], u) == pytest.approx(
+            per, rel=1e-9
+        ), u
+        assert float(said) == pytest.approx(per, rel=2e-3), u
+    assert _columns.FIELD_UNITS_PER_T is units.FIELD_UNITS_PER_T
+    for b in (500.0, 7e4, 1e9):  # mT, Oe, neither
+        hint = units.field_unit_hint(b, 16.0, "B (T)")
+        for u, per in re.findall(r"in (\S+)(?: or G)? \(([\d.e]+) per T", hint):
+            assert (u, float(per)) in {(x, f) for x, f, _ in units.FIELD_UNITS_PER_T}, hint

@@ -15,7 +15,7 @@ import pint
 
 from fluxtrap.errors import InputFileError, UnitError
 from fluxtrap.inputs import check_bytes, is_number, read_bytes
-from fluxtrap.units import MU0, Q_, unit
+from fluxtrap.units import FIELD_UNITS_PER_T, MU0, Q_, unit
 
 
 class ReadNoteWarning(UserWarning):
@@ -373,15 +373,6 @@ def si_factor(quantity: str, unit_text: str, where: str) -> float:
     return factor
 
 
-# what a field column read beyond its limit may hold, in the order a file is likelier to: an
-# instrument's Oe, MultiVu's kOe, tesla, then units a user converted to (values per T)
-_FIELD_UNITS_PER_T = (
-    ("Oe", 1e4, "1e4"),
-    ("kOe", 10.0, "10"),
-    ("T", 1.0, "1"),
-    ("mT", 1e3, "1e3"),
-    ("A/m", 1 / MU0, "7.96e5"),
-)
 _MIN_HINT_T = 1e-4  # a unit putting the column's largest field under 1 Oe is no answer
 
 
@@ -397,7 +388,7 @@ def check_field(
     """Refuse |mu0 H| (T) beyond ``limit_T`` (``beyond`` says what that is: "the 16 T of any
     Quantum Design magnet") at its line: a field column in the wrong unit (an MPMS3 M(T) at 100
     Oe in a column labelled T read as 99.9 T), naming the value as written, the units
-    (``_FIELD_UNITS_PER_T``) that would bring the column's largest field within 1
+    (``units.FIELD_UNITS_PER_T``) that would bring the column's largest field within 1
     Oe..``limit_T`` (the likeliest 3) and the label to give (one of ``labels``, the units the
     reader knows, if given): sample4's 100 Oe sweep labelled T had been asked only 'in Oe?', as
     had 7 T in A/m labelled Oe (557 T) or 70 kOe in Oe labelled kOe (7000 T)."""
@@ -412,12 +403,12 @@ def check_field(
     as_written = f"(written {field_T[k] * per_label:.6g} {unit}) " if unit != "T" else ""
     fits = [
         (u, per, said)
-        for u, per, said in _FIELD_UNITS_PER_T
+        for u, per, said in FIELD_UNITS_PER_T
         if u != unit and _MIN_HINT_T <= written / per <= limit_T
     ][:3]
     if not fits:
         hint = (
-            f"no field unit ({', '.join(u for u, _, _ in _FIELD_UNITS_PER_T)}) brings it "
+            f"no field unit ({', '.join(u for u, _, _ in FIELD_UNITS_PER_T)}) brings it "
             f"within 1 Oe..{limit_T:g} T: is it another quantity's column?"
         )
     else:
