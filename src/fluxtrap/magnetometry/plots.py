@@ -114,7 +114,7 @@ def mt_curves(
                 )
                 ax.plot(
                     tt,
-                    (r.baseline_slope_Am2_per_K * tt + r.baseline_intercept_Am2) * 1e3,
+                    r.baseline(tt) * 1e3,
                     "--",
                     lw=0.8,
                     color=dark,
