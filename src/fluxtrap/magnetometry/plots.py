@@ -125,7 +125,7 @@ def mt_curves(
                 # the text ran off the figure)
                 left = r.tc_K > np.mean(sw.temperature_K[[0, -1]])
                 ax.annotate(
-                    f"$T_c$ ({r.convention}) = {r.tc_K:.2f} ± {r.tc_err_K:.2g} K",
+                    f"$T_c$ ({r.convention}) = {value_text(r.tc_K, r.tc_err_K, '.2f')} K",
                     (r.tc_K, r.plateau_Am2 * 1e3),
                     xytext=(-4 if left else 4, 4),
                     textcoords="offset points",

@@ -406,3 +406,25 @@ def test_a_step_added_to_a_real_curie_sweep_is_found(mpms_file, step, mid, width
     with pytest.warns(TcStructureWarning, match="a Curie term C/T"):
         (res,) = tc_from_table(_table(t, m, "pb_step.dat"))
     assert abs(res.tc_K - (mid - width * np.log(9.0))) < 3 * res.tc_err_K < 0.2, res
+
+
+def test_the_mt_figure_gives_tc_to_the_digits_of_its_1_sigma(monkeypatch, tmp_path):
+    """The M(T) figure's label printed Tc to 2 decimals whatever its 1-sigma: '36.91 ± 0.0021
+    K' (the CLI table: 36.9055 ± 0.0021). Now rounded at the 1-sigma as the table does
+    (units.value_text): the label's value has as many decimals as its error."""
+    from fluxtrap.magnetometry import plots
+    from fluxtrap.magnetometry.tc import Sweep, find_tc
+
+    t = np.arange(5.0, 60.01, 0.25)
+    m = -1e-5 / (1 + np.exp((t - 38.0) / 0.5)) + 1e-8
+    m = m + np.random.default_rng(0).normal(0, 1e-9, t.size)
+    sweep = Sweep("ZFC", 0, t.size, t, m, 0.01)
+    res = find_tc(sweep)
+    assert res.tc_err_K < 0.005  # a 1-sigma that needs more than 2 decimals
+    drawn = {}
+    monkeypatch.setattr(plots, "_save", lambda fig, path: drawn.setdefault("ax", fig.axes[0]))
+    plots.mt_curves([sweep], [res], tmp_path / "tc.png")
+    (label,) = [x.get_text() for x in drawn["ax"].texts if "T_c" in x.get_text()]
+    value, err = re.search(r"= ([\d.]+) ± ([\d.]+) K", label).groups()
+    assert len(value.split(".")[1]) == len(err.split(".")[1]) >= 3, label
+    assert abs(float(value) - res.tc_K) <= float(err), label
