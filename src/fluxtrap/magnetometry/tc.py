@@ -101,6 +101,7 @@ from fluxtrap.magnetometry.loops import (
     RepeatedMeasurementWarning,
     held_field_rows,
     isolated_spikes,
+    loop_groups,
     monotone_segments,
     without_off_sweep,
 )
@@ -163,10 +164,21 @@ def split_sweeps(table: MeasurementTable, *, tolerance_K: float = 1.0) -> tuple[
     if part:
         warnings.warn(part, MixedMeasurementWarning, stacklevel=2)
     if table.kind != "mt_curve":
+        loops = ""
+        if table.kind == "mh_loop":  # what it holds instead: the real KMK282 loops at 5 and
+            # 300 K had been 'not an M(T) measurement (temperature span 295 K, ...)' alone
+            temps = [np.nanmedian(table.temperature_K[a:b]) for a, b in loop_groups(table)]
+            temps = [f"{x:.4g} K" for x in temps if np.isfinite(x)][:10]
+            loops = (
+                f": it holds {'M(H) loops' if len(temps) > 1 else 'an M(H) loop'} (the field "
+                f"swept over {np.ptp(table.field_T):.3g} T"
+                f"{' at ' + ', '.join(temps) if temps else ''}), read for Jc; Tc needs the "
+                "temperature swept in a held field"
+            )
         raise AnalysisError(
             f"{table.metadata.filename}: not an M(T) measurement (temperature span "
             f"{np.nanmax(table.temperature_K) - np.nanmin(table.temperature_K):.3g} K, field span "
-            f"{np.ptp(table.field_T):.3g} T)"
+            f"{np.ptp(table.field_T):.3g} T){loops}"
         )
     table, repeated = table.without_repeats()
     if repeated:

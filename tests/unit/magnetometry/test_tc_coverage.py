@@ -428,3 +428,25 @@ def test_the_mt_figure_gives_tc_to_the_digits_of_its_1_sigma(monkeypatch, tmp_pa
     value, err = re.search(r"= ([\d.]+) ± ([\d.]+) K", label).groups()
     assert len(value.split(".")[1]) == len(err.split(".")[1]) >= 3, label
     assert abs(float(value) - res.tc_K) <= float(err), label
+
+
+@pytest.mark.parametrize(
+    ("name", "holds"),
+    [
+        (
+            "mpms3_dc_mh_KMK282_5K-300K_tabsep.dat",
+            "M(H) loops (the field swept over 14 T at 5.004 K, 300 K)",
+        ),
+        ("mpms3_vsm_mh_film-S1_5K.dat", "an M(H) loop (the field swept over 4 T at 5 K)"),
+    ],
+)
+def test_tc_of_a_loop_file_says_it_holds_loops_and_at_which_temperatures(mpms_file, name, holds):
+    """`fluxtrap tc` on the real KMK282 file (loops at 5 and 300 K) said only 'not an M(T)
+    measurement (temperature span 295 K, field span 14 T)', which reads like one odd M(T)
+    sweep. It now says what the file holds, at the temperatures of its loops."""
+    from fluxtrap.errors import AnalysisError
+    from fluxtrap.magnetometry.readers import read
+
+    with pytest.raises(AnalysisError) as err:
+        tc_from_table(read(mpms_file(name)))
+    assert "not an M(T) measurement" in str(err.value) and holds in str(err.value), err.value
