@@ -126,29 +126,68 @@ def postgres_server() -> str:
     return server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
 
 
-def new_database(server_url: str) -> str:
-    """URL of a new, empty database on the server at ``server_url``."""
+def new_database(server_url: str, template: str | None = None) -> str:
+    """URL of a new database on the server at ``server_url``: empty, or a copy of ``template``
+    (a database's name; ``CREATE DATABASE ... TEMPLATE``, which needs no connection open to it)."""
     from sqlalchemy import create_engine, make_url, text
 
     name = f"fluxtrap_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(
+            text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' * bool(template)))
+        )
     admin.dispose()
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """An empty SQLite store migrated to head, once a session (copied for each ``store``)."""
+    path = tmp_path_factory.mktemp("template") / "store.db"
+    Store(f"sqlite:///{path}").engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server) -> str:
+    """The name of an empty PostgreSQL database migrated to head, once a session, with no
+    connection left open to it (copied for each ``store``)."""
+    from sqlalchemy import make_url
+
+    url = new_database(postgres_server)
+    Store(url).engine.dispose()
+    return make_url(url).database
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_url(request, tmp_path) -> str:
-    """A URL of an empty store: a SQLite file, and a new PostgreSQL database."""
+    """A URL of an empty store: a SQLite file, and a new PostgreSQL database. For a test of the
+    ``store`` fixture, the same database already migrated: a copy of the session's migrated
+    template (SQLite's file by the backup API; ``CREATE DATABASE ... TEMPLATE``), as migrating
+    each from empty took 0.2 s on SQLite and 0.5-1 s on PostgreSQL, against 0.05 and 0.35 s."""
+    migrated = "store" in request.fixturenames
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    return new_database(request.getfixturevalue("postgres_server"))
+        path = tmp_path / "store.db"
+        if migrated:
+            import sqlite3
+
+            src = sqlite3.connect(request.getfixturevalue("sqlite_template"))
+            dst = sqlite3.connect(path)
+            try:
+                src.backup(dst)
+            finally:
+                src.close()
+                dst.close()
+        return f"sqlite:///{path}"
+    template = request.getfixturevalue("postgres_template") if migrated else None
+    return new_database(request.getfixturevalue("postgres_server"), template)
 
 
 @pytest.fixture
 def store(store_url) -> Store:
-    """A store holding the example campaign (SQLite, and PostgreSQL where available)."""
+    """A store holding the example campaign (SQLite, and PostgreSQL where available): its
+    schema copied from the session's template (``store_url``), the campaign made by this test."""
     s = Store(store_url)
     s.create_campaign(CampaignSpec.from_toml(EXAMPLES / "campaign.toml"))
     return s
