@@ -369,6 +369,30 @@ def test_a_misread_axis_says_which_value_and_what_to_give(text, message):
         Axis.parse(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [  # the help's own solver.accuracy="0.5 %" was "cannot read '"0.5 %"' as a quantity"
+        ('solver.accuracy="0.5 %"', [Value(0.5, "%")]),
+        ('mesh.size="1.5 mm"', [Value(1.5, "mm")]),
+        ("mesh.size='1.5 mm'", [Value(1.5, "mm")]),
+        ('field="5 T","6 T"', [Value(5.0, "T"), Value(6.0, "T")]),
+        ('field="5 T:7 T:3"', [Value(5.0, "T"), Value(6.0, "T"), Value(7.0, "T")]),
+        ('field="5 T":"7 T":3', [Value(5.0, "T"), Value(6.0, "T"), Value(7.0, "T")]),
+        ('n="30",40', [Value(30.0), Value(40.0)]),
+    ],
+)
+def test_a_value_quoted_as_a_case_file_writes_it_is_read_as_unquoted(text, values):
+    axis = Axis.parse(text)
+    assert axis.values == tuple(values)
+    assert axis == Axis.parse(text.replace('"', "").replace("'", ""))
+
+
+@pytest.mark.parametrize("text", ['mesh.size="1.5 mm', 'field=5"T', "radius='5 mm\""])
+def test_an_unpaired_quote_is_refused_saying_what_to_write(text):
+    with pytest.raises(ValidationError, match=r"unpaired quote .* --vary 'size=\"1\.5 mm\"'"):
+        Axis.parse(text)
+
+
 def test_a_refused_sweep_writes_nothing_into_a_pipe(stack_case, tmp_path, capsys):
     """The variants' transient progress bar wrote a blank line into standard output that is no
     terminal (a script reading ``fluxtrap sweep ... | ...``) before the refusal; no bar there."""

@@ -40,7 +40,10 @@ class Value:
 
     @classmethod
     def parse(cls, text: str | float, where: str) -> Value:
-        """``"12 mm"``, ``"12mm"`` or ``"35"`` (a pure number); errors name ``where``."""
+        """``"12 mm"``, ``"12mm"`` or ``"35"`` (a pure number), quoted or not (``'"12 mm"'``,
+        as a case file writes it); errors name ``where``."""
+        if isinstance(text, str):
+            text = unquote(text, where)
         try:
             number = float(text)
         except ValueError:
@@ -91,13 +94,14 @@ class Axis:
         """
         where = f"--vary {text!r}"
         name, sep, spec = text.partition("=")
-        name, spec = name.strip(), spec.strip()
+        # quoted whole ('field="5 T:7 T:3"') or each value ('field="5 T","6 T"'; Value.parse)
+        name, spec = unquote(name, where), _unpair(spec)
         if not sep or not name or not spec:
             raise ValidationError(
                 f"{where}: expected NAME=START:STOP:NUM or NAME=V1,V2,..., e.g. radius=10mm:40mm:7"
             )
         if ":" in spec:
-            parts = spec.split(":")
+            parts = [_unpair(part) for part in spec.split(":")]
             log = len(parts) == 4 and parts[3].strip().lower() == "log"
             if len(parts) != 3 and not log:
                 raise ValidationError(
@@ -192,6 +196,33 @@ def check_value(name: str, value: Value, where: str) -> None:
         ) from None
     if name == "jc_scale" and value.magnitude <= 0:
         raise ValidationError(f"{where}: factors must be > 0, got {value}")
+
+
+QUOTES = "\"'"
+
+
+def unquote(text: str, where: str) -> str:
+    """``text`` stripped, without one pair of matching quotes around it: ``mesh.size="1.5 mm"``
+    (as the case file and the help's ``solver.accuracy="0.5 %"`` write it) was "cannot read
+    '"1.5 mm"' as a quantity"; a quote left unpaired is refused, saying what to write."""
+    text = _unpair(text)
+    if any(q in text for q in QUOTES):
+        raise ValidationError(
+            f"{where}: unpaired quote in {text!r}; write the value without quotes (size=1.5mm) "
+            'or quote each value whole (size="1.5 mm", field="5 T","6 T", '
+            'field="5 T":"7 T":3), the whole --vary in the shell\'s quotes: '
+            "--vary 'size=\"1.5 mm\"'"
+        )
+    return text
+
+
+def _unpair(text: str) -> str:
+    """``text`` stripped, and without the quotes around it when they are its only ones."""
+    text = text.strip()
+    inner = text[1:-1]
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in QUOTES and text[0] not in inner:
+        return inner.strip()
+    return text
 
 
 def column_name(name: str, unit: str) -> str:
