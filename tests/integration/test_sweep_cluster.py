@@ -327,3 +327,74 @@ def test_an_empty_scheduler_address_is_refused_not_taken_for_a_local_cluster(
     err = " ".join(capsys.readouterr().err.split())
     assert "--scheduler" in err and "give the scheduler's address" in err, err
     assert not (tmp_path / "o").exists()
+
+
+SLOW_PRELOAD = """
+import os, pathlib, time
+from fluxtrap.workflows.sweep import runner
+
+def run_case(*args, **kwargs):  # a run that is under way when the scheduler goes
+    pathlib.Path(os.environ["FLUXTRAP_TEST_STARTED"]).touch()
+    time.sleep(120)
+
+runner.run_case = run_case
+"""
+
+
+def test_a_sweep_whose_scheduler_dies_says_so_once_per_run_and_caches_none(tmp_path, capfd, caplog):
+    """A scheduler killed mid-sweep: each run left was "FutureCancelledError: fluxtrap-variant-
+    <hex> cancelled for reason: scheduler-connection-lost." and Dask's "re-run your work", under
+    24 lines of distributed's CancelledError traceback; now each says the connection was lost
+    and what to do, no traceback, and none is cached (the same command runs them)."""
+    import os
+    import signal
+    import sys
+    import threading
+
+    bin_dir = Path(sys.executable).parent
+    started, info = tmp_path / "started", tmp_path / "scheduler.json"
+    (tmp_path / "slow.py").write_text(SLOW_PRELOAD)
+    env = os.environ | {"FLUXTRAP_TEST_STARTED": str(started)}
+    run = dict(env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    scheduler = subprocess.Popen([bin_dir / "dask", "scheduler", "--host", "127.0.0.1", "--port",
+        "0", "--dashboard-address", ":0", "--scheduler-file", str(info)], **run)  # fmt: skip
+    # started at once: the worker waits for the scheduler's file
+    worker = subprocess.Popen([bin_dir / "dask", "worker", "--scheduler-file", str(info),
+        "--nthreads", "1", "--no-nanny", "--preload", str(tmp_path / "slow.py")], **run)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        address = __import__("json").loads(info.read_text())["address"]
+
+        def kill_when_started() -> None:
+            while not started.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            scheduler.send_signal(signal.SIGKILL)
+
+        killer = threading.Thread(target=kill_when_started, daemon=True)
+        killer.start()
+        case = tmp_path / "tiny.toml"
+        case.write_text(TINY)
+        out = tmp_path / "sweep"
+        t0 = time.monotonic()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "no workers yet", if the worker is slow to join
+            result = run_sweep(
+                case, [Axis.parse("radius=6mm,7mm")], out=out, scheduler=address,
+                memory_mb=None, progress=False,
+            )  # fmt: skip
+        assert time.monotonic() - t0 < 60
+        killer.join()
+    finally:
+        for p in (worker, scheduler):
+            p.kill()
+            p.wait()
+    assert result.failed == 2
+    for error in result.table["error"]:
+        assert error.startswith(f"the connection to the Dask scheduler at {address} was lost")
+        assert "the same command runs it" in error and "\n" not in error
+    assert not list((out / "cache").glob("*.json"))  # the same command runs them again
+    said = capfd.readouterr().err
+    assert "Traceback" not in said, said
+    assert not [r for r in caplog.records if r.exc_info], caplog.records

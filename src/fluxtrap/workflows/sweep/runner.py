@@ -3,6 +3,7 @@ skipped, the results table and files written (``run_sweep``)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import logging
@@ -467,7 +468,7 @@ def _compute(
                 except Exception as err:  # noqa: BLE001 - the cluster lost it (worker died): not cached
                     record = {
                         "status": "failed",
-                        "error": f"{type(err).__name__}: {err}",
+                        "error": lost_text(err, where),
                         "wall_s": math.nan,
                     }
                 else:
@@ -481,6 +482,32 @@ def _compute(
                 bar.done(record["status"] != "done")
                 future.release()
     return records
+
+
+def lost_text(err: BaseException, where: str) -> str:
+    """Why a run the cluster at ``where`` did not finish failed: a scheduler that went away is
+    said so, with what to do (it was Dask's "FutureCancelledError: fluxtrap-variant-<hex>
+    cancelled for reason: scheduler-connection-lost. Client lost the connection ... re-run your
+    work", on two lines, for each run left)."""
+    if getattr(err, "reason", None) == "scheduler-connection-lost":
+        return (
+            f"the connection to the Dask scheduler at {where} was lost before this run finished: "
+            "not run; the same command runs it once the scheduler is back (the variants done are "
+            "cached)"
+        )
+    return f"{type(err).__name__}: {err}"
+
+
+class _NoReconnectTraceback(logging.Filter):
+    """Drop distributed's ERROR traceback of the client's reconnection cancelled when the sweep
+    closes it after its scheduler went away (24 lines of asyncio.CancelledError above the
+    results); the runs it cancelled are each said in their records (``lost_text``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        import asyncio
+
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, asyncio.CancelledError)
 
 
 def finished(
@@ -580,7 +607,10 @@ def _client(scheduler: str | None, workers: int, security: Any = None) -> Iterat
             client = Client(scheduler, timeout=f"{CONNECT_S}s", security=security)
         except (OSError, TimeoutError) as err:
             raise FluxtrapError(_unreachable(scheduler, err)) from None
-        with client:
+        quiet = _NoReconnectTraceback()
+        logging.getLogger("distributed.client").addFilter(quiet)
+        with contextlib.ExitStack() as stack, client:
+            stack.callback(logging.getLogger("distributed.client").removeFilter, quiet)
             if not client.scheduler_info().get("workers"):  # the bar stood at 0/N without a word
                 warnings.warn(
                     f"the Dask scheduler at {scheduler} has no workers yet: the runs wait until "
