@@ -425,7 +425,10 @@ def test_a_misspelt_table_of_a_dotted_path_is_named_with_the_nearest(stack_case)
         )
 
 
-@pytest.mark.parametrize("text", ["jc_scale=nan", "n=inf,30", "materials.bulk1.n=1e999"])
+@pytest.mark.parametrize(
+    "text",
+    ["jc_scale=nan", "n=inf,30", "materials.bulk1.n=1e999", "radius=NaN mm", "field=7 T,-inf T"],
+)
 def test_a_non_finite_swept_number_is_refused_when_read(text):
     # float() read them: jc_scale=nan passed "factors must be > 0" and every variant failed
     with pytest.raises(ValidationError, match=r"is not a finite number"):

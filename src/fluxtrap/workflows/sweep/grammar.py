@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,9 @@ class Value:
             if not math.isfinite(number):
                 raise ValidationError(f"{where}: {text!r} is not a finite number")
             return cls(number)
+        head = re.match(r"\s*([+-]?(?:nan|inf(?:inity)?))(?![a-z])", str(text), re.IGNORECASE)
+        if head:  # "nan T" was "cannot read 'nan T' as a quantity"
+            raise ValidationError(f"{where}: {text!r} is not a finite number")
         q = quantity(str(text).strip(), where)
         return cls(float(q.magnitude), f"{q.units:~C}")
 
