@@ -127,11 +127,15 @@ def test_the_adiabatic_jump_field_depends_on_c_theta0_alone():
     assert jumps[1] == pytest.approx(jumps[2], rel=0.03)
 
 
-def first_jump_field(C: float, h: float, rate_T_s: float, to_T: float) -> tuple[float, float]:
+def first_jump_field(
+    C: float, h: float, rate_T_s: float, to_T: float, rtol: float = 1e-3
+) -> tuple[float, float]:
     """(Applied field, T) at the first flux jump of a side-cooled cylinder R 8 mm x 72 mm in a
-    ZFC ramp (conduction, k 100 W/(m K), h to the coolant at T0, 2 mm mesh): the first maximum
-    of the hottest temperature (a jump lets the flux in, its heating stops and the magnet cools:
-    the first fall by 0.05 K), or where a runaway ends the run (the solver cannot follow it)."""
+    ZFC ramp (conduction, k 100 W/(m K), h to the coolant at T0, 2 mm mesh, [solver] ``rtol``):
+    the first maximum of the hottest temperature past T0 + 5 K (a jump lets the flux in, its
+    heating stops and the magnet cools: the first fall by 0.05 K), or where a runaway ends the
+    run (the solver cannot follow it). Small precursors below T0 + 5 K are passed over (h 10,
+    0.1 T/s: one tops at 8.8 K, 0.335 T, before the jump at 0.392 T)."""
     length = 9 * R
     case = Case.from_dict(
         {
@@ -146,6 +150,7 @@ def first_jump_field(C: float, h: float, rate_T_s: float, to_T: float) -> tuple[
                 {"step": "ramp_field", "to": f"{to_T} T", "rate": f"{rate_T_s} T/s"},
             ],
             "mesh": {"size": "2 mm"},
+            "solver": {"rtol": rtol},
             "thermal": {
                 "model": "conduction",
                 "cooling": [{"surface": "side", "heat_transfer_coefficient": f"{h} W/(m^2*K)"}],
@@ -157,7 +162,8 @@ def first_jump_field(C: float, h: float, rate_T_s: float, to_T: float) -> tuple[
 
     def record(s, _cut):
         hottest = float(d.heat.element_temperature(s.heat).max())
-        if trace and hottest < max(t for _, t in trace) - 0.05:
+        top = max((t for _, t in trace), default=-math.inf)
+        if top > T0 + 5 and hottest < top - 0.05:
             raise StopIteration
         trace.append((s.applied_T, hottest))
 
@@ -171,20 +177,29 @@ def first_jump_field(C: float, h: float, rate_T_s: float, to_T: float) -> tuple[
     [(430.0, 10.0, 0.5, 0.5), (430.0, 100.0, 0.5, 0.8), (430.0, 10.0, 0.1, 0.6)],
 )
 def test_cooled_flux_jump_against_the_dynamic_criterion(C, h, rate, to_T):
-    """The first jump of a side-cooled cylinder against ``stability.cooled_jump_field_T`` (the
-    linear stability of the ramped critical state with a uniform temperature, surface cooling
-    and the quasi-steady background heating). Coupled model / criterion: 0.269 / 0.272 T
-    (h 10 W/(m^2 K), 0.5 T/s), 0.723 / 0.591 T (h 100), 0.518 / 0.461 T (h 10, 0.1 T/s); in the
-    exploration also 0.348 / 0.400 (h 30, 0.5 T/s), 0.876 / 0.706 (h 30, 0.1 T/s) and 0.352 /
-    0.325 T (C 1000): the model's first jump lies at 0.87-1.24x the criterion (the criterion
-    gives the onset, the model the top of the first jump, which the slow growth near the
-    threshold delays; 1 mm changes it by < 1%). Tolerance 0.8-1.3x. The adiabatic criterion
-    gives 0.200 T for all of them: it misses the cooling and the rate."""
+    """The first jump of a side-cooled cylinder, converged in time, against
+    ``stability.cooled_jump_field_T`` (the linear stability of the ramped critical state with a
+    uniform temperature, surface cooling and the quasi-steady background heating).
+
+    The jump field at the default rtol 1e-3 / at rtol 2.5e-4 / with 0.25 ms (h 10, 0.1 T/s:
+    0.5 ms) steps: 0.2606 / 0.2604 / 0.2606 T (h 10 W/(m^2 K), 0.5 T/s), 0.4816 / 0.4764 /
+    0.4746 T (h 100), 0.3924 / 0.3907 / 0.3897 T (h 10, 0.1 T/s): within 1.5 %, tolerance 3 %.
+    Before the coupling's time error was held (``thermal.lag_error``) the steps under the ramp
+    were limited only by a 0.5 K rise and the h 100 jump came at 0.712 / 0.583 / 0.551 T at rtol
+    1e-3 / 2.5e-4 / 1e-4 (4 ms steps: 0.561 T, 1 ms 0.485 T).
+
+    Against the criterion, 0.272 / 0.591 / 0.461 T: 0.96 / 0.81 / 0.85x (the model's heating is
+    not uniform: it concentrates at the flux front, which jumps before the uniform temperature
+    of the criterion does; most at h 100, where the cooling holds the bulk cold). Tolerance
+    0.75-1.25x. The adiabatic criterion gives 0.200 T for all of them: it misses the cooling and
+    the rate."""
     jump, hottest = first_jump_field(C, h, rate, to_T)
+    reference, _ = first_jump_field(C, h, rate, to_T, rtol=2.5e-4)
+    assert jump == pytest.approx(reference, rel=0.03)
     criterion = cooled_jump_field_T(
         CooledCylinder(R, JC0, T0, TC, 25, 1e-4, C, h, rate), points=200
     )
-    assert 0.8 < jump / criterion < 1.3, (jump, criterion)
+    assert 0.75 < jump / criterion < 1.25, (jump, criterion)
     assert hottest > T0 + 5  # a jump, not the background heating (<= 5 K below the jump)
 
 

@@ -54,6 +54,11 @@ REFERENCE_RTOL = SolverOptions.rtol
 # slowest mode's (40 ms) later, its top 150 mK off (3 % of the drop); with this share: 9 and
 # 64 mK, 108 steps for 44 (0.01: 6 and 46 mK, 143 steps)
 HEAT_ERROR_SHARE = 0.02
+# what ``lag_error`` lets a step miss: this share of MAX_RISE_K (or of RISE_FRACTION of the
+# temperature) at the reference rtol, in proportion to rtol. A side-cooled cylinder's first jump
+# (h 100 W/(m^2 K), 0.5 T/s; 0.4726 T off 0.25 ms steps): 0.549 T at 0.02 (366 steps), 0.479 T
+# at 0.005 (494), 0.474 T at 0.001 (1066); without it 0.695 T (46 steps)
+LAG_ERROR_SHARE = 0.005
 NEWTON_ITERATIONS = 30  # of the conduction solve per step (and per cold head value); then refused
 HEAD_ITERATIONS = 100  # of the cold head's safeguarded Newton per step; then refused
 TWO_PI = 2 * math.pi
@@ -79,6 +84,31 @@ def change_ratio(
     allowed = scale * np.maximum(MAX_RISE_K, RISE_FRACTION * before_K)
     change = after_K - before_K
     return float(np.max((np.abs(change) if falls else change) / allowed, initial=0.0))
+
+
+def lag_error(
+    g: _Geometry,
+    q_W_m3: np.ndarray,
+    q_after_W_m3: np.ndarray,
+    dt: float,
+    after_K: np.ndarray,
+    rtol: float,
+) -> float:
+    """The coupling's time error of a step over what a step may err (> 1: too long): the step
+    heats by E.J at the temperatures it starts from (``q_W_m3``, per conductor element), where
+    E.J at those it ends at (``q_after_W_m3``) differs; half the difference over ``dt`` (s) and
+    the heat capacity at ``after_K`` is the temperature it misses, and a step may miss
+    LAG_ERROR_SHARE x rtol / REFERENCE_RTOL of max(MAX_RISE_K, RISE_FRACTION T). Near a flux
+    jump E.J grows as (J / Jc(T))^n: a 0.5 K rise of Jc falling over 30 K heats 1.5x more at
+    n = 25, which neither the field's nor the conduction's own error sees (a ramp's jump field
+    was 18-50 % high at the default rtol, off a 0.25 ms-step reference)."""
+    capacity = np.empty_like(after_K)
+    for k in np.unique(g.mat):
+        idx = g.mat == k
+        capacity[idx] = g.capacity(k).at(after_K[idx])
+    missed = 0.5 * np.abs(q_after_W_m3 - q_W_m3) * dt / capacity
+    allowed = np.maximum(MAX_RISE_K, RISE_FRACTION * after_K)
+    return float(np.max(missed / allowed, initial=0.0)) / (LAG_ERROR_SHARE * rtol / REFERENCE_RTOL)
 
 
 class _Geometry:
@@ -162,6 +192,7 @@ class AdiabaticHeat:
         self.groups = [(k, np.where(self.g.mat == k)[0]) for k in np.unique(self.g.mat)]
         self.span = _Span(len(self.g.w))
         self.scale = rise_scale(case.solver.rtol)
+        self.rtol = case.solver.rtol
 
     def track(self, T: np.ndarray) -> None:
         """Count the state ``T`` of an accepted step in ``outside_tables``."""
@@ -187,6 +218,13 @@ class AdiabaticHeat:
     ) -> float:
         """The largest rise of an element over what one step may take (> 1: too long)."""
         return change_ratio(T, T_new, scale=self.scale)
+
+    def lag_error(
+        self, q_W_m3: np.ndarray, q_after_W_m3: np.ndarray, dt: float, T_new: np.ndarray
+    ) -> float:
+        """``lag_error`` of a step ending at the state ``T_new`` (> 1: too long)."""
+        after = self.element_temperature(T_new)
+        return lag_error(self.g, q_W_m3, q_after_W_m3, dt, after, self.rtol)
 
     def time_error(self, *_: object) -> float:
         """No time-error control of its own: an element's heating follows E.J, whose time error
@@ -264,6 +302,7 @@ class ConductionHeat:
         self._pattern()
         self.span = _Span(len(g.w) + (self.size - n))  # the elements' nodes, the cold head
         self.scale = rise_scale(case.solver.rtol)
+        self.rtol = case.solver.rtol
         self.rtol_share = case.solver.rtol / REFERENCE_RTOL
 
     def track(self, T: np.ndarray) -> None:
@@ -369,6 +408,13 @@ class ConductionHeat:
         if self.cold_head and T_new[self.n] != bath_K:
             ratio = max(ratio, change_ratio(T[self.n :], T_new[self.n :], not shortest, self.scale))
         return ratio
+
+    def lag_error(
+        self, q_W_m3: np.ndarray, q_after_W_m3: np.ndarray, dt: float, T_new: np.ndarray
+    ) -> float:
+        """``lag_error`` of a step ending at the state ``T_new`` (> 1: too long)."""
+        after = self.element_temperature(T_new)
+        return lag_error(self.g, q_W_m3, q_after_W_m3, dt, after, self.rtol)
 
     def time_error(
         self, T_prev: np.ndarray, T: np.ndarray, T_new: np.ndarray, dt: float, dt_prev: float
