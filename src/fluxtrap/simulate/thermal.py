@@ -101,7 +101,7 @@ def lag_error(
     LAG_ERROR_SHARE x rtol / REFERENCE_RTOL of max(MAX_RISE_K, RISE_FRACTION T). Near a flux
     jump E.J grows as (J / Jc(T))^n: a 0.5 K rise of Jc falling over 30 K heats 1.5x more at
     n = 25, which neither the field's nor the conduction's own error sees (a ramp's jump field
-    was 18-50 % high at the default rtol, off a 0.25 ms-step reference)."""
+    was 3-47 % high at the default rtol, off 0.25-0.5 ms-step references)."""
     capacity = np.empty_like(after_K)
     for k in np.unique(g.mat):
         idx = g.mat == k
