@@ -522,6 +522,8 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                 if not isinstance(doc.get(key), dict):
                     raise ValidationError(f"{where}: {key} is not a table of values")
                 check(doc[key], where)
+            doc.setdefault("status_changed_by", None)  # archives before 0013: not known
+            doc.setdefault("status_changed_at", None)
             errors = doc.setdefault("objective_errors", {})  # archives before 0009: none
             set_by = doc.setdefault("objective_set_by", {})
             if not isinstance(errors, dict) or not isinstance(set_by, dict):

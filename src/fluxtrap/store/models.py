@@ -92,6 +92,12 @@ class Sample(Base):
     origin: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="made", server_default="made")
     status_note: Mapped[str | None] = mapped_column(String(500), nullable=True)  # why it failed
+    # who last changed the status, and when (null: not changed since it was recorded, or
+    # changed before store revision 0013, when only its suggestion, if any, kept them)
+    status_changed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    status_changed_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
     suggestion_id: Mapped[int | None] = mapped_column(ForeignKey("suggestions.id"), nullable=True)
     recorded_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     notes: Mapped[str] = mapped_column(Text, default="")

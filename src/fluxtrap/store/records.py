@@ -57,6 +57,10 @@ class SampleRecord:
     updated_at: datetime
     status: str = "made"  # made, or failed (unusable: never measured, not pending)
     status_note: str | None = None
+    # who last changed the status, and when (None: not changed since it was recorded, or not
+    # known: changed before store revision 0013)
+    status_changed_by: str | None = None
+    status_changed_at: datetime | None = None
     # 1-sigma of objective values, in their unit, where the measurement gave one
     objective_errors: dict[str, float] = field(default_factory=dict)
     # who set each objective value, where named (a measurement's recorded_by, or by hand)

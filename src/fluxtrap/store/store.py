@@ -702,9 +702,10 @@ class Store:
         """Mark a sample ``failed`` (unusable: it will never be measured, so it is not pending)
         or ``made`` again; the suggestion it realises, if any, becomes ``failed`` / ``used``. A
         sample with objective values is not marked failed (ValidationError naming them). With
-        ``expected`` (the status the caller saw) a ``ConflictError`` if it is another now. The
-        status it already has sets its note only (`sample status a made --note`): its
-        suggestion's who, when and note are kept."""
+        ``expected`` (the status the caller saw) a ``ConflictError`` if it is another now, saying
+        who changed it and when. A change records ``changed_by`` and the time (UTC) on the
+        sample. The status it already has sets its note only (`sample status a made --note`):
+        who changed the status and when are kept, the sample's and its suggestion's."""
         _check_sample_status(status, "sample status")
         if expected is not None:
             _check_sample_status(expected, "expected sample status")
@@ -726,9 +727,12 @@ class Store:
                 )
             if status == "failed":
                 _refuse_failing_measured(x, _spec(c), f"sample {label!r}")
-            if sug is not None:
-                _change_status(sug, "failed" if status == "failed" else "used", changed_by, note)
-            x.status, x.status_note = status, note
+            at = None  # when the suggestion changed with it: one change, one time
+            if sug is not None and sug.status != (to := "failed" if status == "failed" else "used"):
+                _change_status(sug, to, changed_by, note)
+                at = sug.status_changed_at
+            _change_sample_status(x, status, changed_by, at)
+            x.status_note = note
             s.flush()
             return _sample_record(x, campaign)
 
@@ -1113,9 +1117,11 @@ class Store:
                     )
                     where = f"suggestion {x.id}: its sample {made.label!r}"
                     _refuse_failing_measured(made, _spec(s.get(m.Campaign, x.campaign_id)), where)
-                made.status = "failed" if status == "failed" else "made"
                 made.status_note = _note(note) if status == "failed" else None
             _change_status(x, status, changed_by, note)
+            if made is not None:
+                to = "failed" if status == "failed" else "made"
+                _change_sample_status(made, to, changed_by, x.status_changed_at)
             s.flush()
             return _suggestion_record(x, _campaign_name(s, x))
 
@@ -2562,16 +2568,32 @@ def _refuse_failing_measured(x: m.Sample, spec: CampaignSpec, where: str) -> Non
 
 def _sample_status_said(x: m.Sample, sug: m.Suggestion | None) -> str:
     """What the store knows of how sample ``x`` came by its status, for a 409: its note, and who
-    set it when, which only the suggestion it realises records (its status follows the
-    sample's: used / failed), each followed by "; "; "" if none of these is stored."""
+    set it when: the sample's own record (store revision 0013 on), else, for a change made
+    before, the suggestion it realises (its status follows the sample's: used / failed), each
+    followed by "; "; "" if none of these is stored."""
     said = []
     if x.status_note:
         said.append(f"note {_short_note(x.status_note)!r}")
-    if sug is not None and sug.status_changed_by and sug.status in ("used", "failed"):
-        when = sug.status_changed_at
+    by, when = x.status_changed_by, x.status_changed_at
+    if by is None and when is None and sug is not None and sug.status in ("used", "failed"):
+        by, when = sug.status_changed_by, sug.status_changed_at
+    if by or when:
         at = f" at {_aware(when).astimezone(UTC):%Y-%m-%d %H:%M} UTC" if when else ""
-        said.append(f"set by {sug.status_changed_by}{at}")
+        said.append(f"set by {by}{at}" if by else f"set{at} by someone unnamed")
     return "".join(f"{x}; " for x in said)
+
+
+def _change_sample_status(
+    x: m.Sample, status: str, by: str | None, at: datetime | None = None
+) -> None:
+    """Set sample ``x``'s status, who changed it and when (``at``: the time its suggestion's
+    status was changed in the same change; None: now); the status it has already: unchanged (who
+    changed it and when are kept, as ``_change_status`` keeps a suggestion's)."""
+    if x.status == status:
+        return
+    x.status = status
+    x.status_changed_by = by
+    x.status_changed_at = at or m.utcnow()
 
 
 def _short_note(note: str, most: int = 80) -> str:
@@ -2754,6 +2776,8 @@ def _sample_record(x: m.Sample, campaign: str) -> SampleRecord:
         updated_at=_aware(x.updated_at),
         status=x.status,
         status_note=x.status_note,
+        status_changed_by=x.status_changed_by,
+        status_changed_at=_aware(x.status_changed_at) if x.status_changed_at else None,
         objective_errors=dict(x.objective_errors or {}),
         objective_set_by=dict(x.objective_set_by or {}),
     )

@@ -342,6 +342,13 @@ class Sample(BaseModel):
     origin: str
     status: str
     status_note: str | None
+    status_changed_by: str | None = Field(
+        description="who last changed the status (made / failed); null when unnamed, or when "
+        "not changed since the sample was recorded or changed before the store recorded it"
+    )
+    status_changed_at: Timestamp | None = Field(
+        description="when the status was last changed; null when not known (as status_changed_by)"
+    )
     suggestion_id: int | None
     recorded_by: str | None
     notes: str

@@ -55,27 +55,75 @@ def test_a_sample_status_change_with_the_status_seen_is_refused_once_changed(sto
 
 
 def test_a_sample_status_409_says_its_note_and_who_set_it_when_stored(store):
-    """The 409 said only the status: now the note it was set with, and who set it and when,
-    which the suggestion a sample realises records (a researcher's sample stores neither)."""
+    """The 409 said only the status: now the note it was set with, and who set it and when, for
+    a researcher's own sample too (until store revision 0013 only the suggestion a sample
+    realises recorded them: the 409 of S1 named nobody)."""
     (sug,) = store.add_suggestions(NAME, [P], [0.3], {}, seed=1, created_by="bob")
     store.add_sample(NAME, "S1", P)
     store.add_sample(NAME, "S2", P, origin="optimizer", suggestion_id=sug.id, recorded_by="ana")
     for label in ("S1", "S2"):
         store.set_sample_status(NAME, label, "failed", changed_by="bob", note="cracked in two")
-    with pytest.raises(ConflictError) as err:
-        store.set_sample_status(NAME, "S1", "failed", expected="made", note="chipped")
-    assert str(err.value) == (
-        "sample 'S1' is failed (note 'cracked in two'; changed since it was shown made): nothing "
-        "changed; reload to see it"
-    )
-    at = store.suggestion(sug.id).status_changed_at.astimezone(UTC)
-    with pytest.raises(ConflictError) as err:
-        store.set_sample_status(NAME, "S2", "failed", expected="made", note="chipped")
-    assert str(err.value) == (
-        f"sample 'S2' is failed (note 'cracked in two'; set by bob at {at:%Y-%m-%d %H:%M} UTC; "
-        "changed since it was shown made): nothing changed; reload to see it"
-    )
+    for label in ("S1", "S2"):
+        at = store.sample(NAME, label).status_changed_at.astimezone(UTC)
+        with pytest.raises(ConflictError) as err:
+            store.set_sample_status(NAME, label, "failed", expected="made", note="chipped")
+        assert str(err.value) == (
+            f"sample '{label}' is failed (note 'cracked in two'; set by bob at "
+            f"{at:%Y-%m-%d %H:%M} UTC; changed since it was shown made): nothing changed; "
+            "reload to see it"
+        )
     assert [store.sample(NAME, x).status_note for x in ("S1", "S2")] == ["cracked in two"] * 2
+
+
+def test_every_sample_status_change_records_who_and_when_on_the_sample(store):
+    """A researcher's sample recorded no who / when of its status change (only a suggestion
+    did). Now: set on each change (by the sample, or by failing its suggestion), kept when the
+    status is re-marked or only its note changes; null for a sample never changed."""
+    from datetime import datetime
+
+    (sug,) = store.add_suggestions(NAME, [P], [0.3], {}, seed=1, created_by="bob")
+    fresh = store.add_sample(NAME, "R1", P, recorded_by="ana")
+    assert (fresh.status_changed_by, fresh.status_changed_at) == (None, None)
+    t0 = datetime.now(UTC)
+    failed = store.set_sample_status(NAME, "R1", "failed", changed_by="carol", note="cracked")
+    t1 = datetime.now(UTC)
+    assert failed.status_changed_by == "carol" and t0 <= failed.status_changed_at <= t1
+    again = store.set_sample_status(NAME, "R1", "failed", changed_by="dave", note="in two")
+    assert (again.status_changed_by, again.status_changed_at) == ("carol", failed.status_changed_at)
+    assert again.status_note == "in two"
+    back = store.set_sample_status(NAME, "R1", "made", changed_by="dave")
+    assert back.status_changed_by == "dave" and back.status_changed_at >= failed.status_changed_at
+    assert store.sample(NAME, "R1").status_changed_by == "dave"  # as read back
+    store.add_sample(NAME, "S1", P, origin="optimizer", suggestion_id=sug.id, recorded_by="ana")
+    store.set_suggestion_status(sug.id, "failed", changed_by="eve", note="cracked")
+    s1 = store.sample(NAME, "S1")
+    assert (s1.status, s1.status_changed_by) == ("failed", "eve")
+    assert s1.status_changed_at == store.suggestion(sug.id).status_changed_at
+    with pytest.raises(ConflictError, match=r"set by eve at .* UTC; changed since"):
+        store.set_sample_status(NAME, "S1", "made", expected="made")
+
+
+def test_the_api_and_sample_list_show_who_changed_a_sample_s_status(lab, capsys):
+    """The caller of PATCH is recorded as status_changed_by (also in its 409), which the API's
+    sample and `fluxtrap sample list` show."""
+    from fluxtrap.cli import run
+
+    lab.store.add_sample(NAME, "R1", P, recorded_by="ana")
+    r = lab.client.patch(
+        f"{C}/samples/R1", json={"status": "failed", "note": "chipped"}, headers=auth("alice")
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status_changed_by"] == "alice" and body["status_changed_at"]
+    listed = lab.client.get(f"{C}/samples", headers=auth("rita")).json()
+    assert [x["status_changed_by"] for x in listed] == ["alice"]
+    r = lab.client.patch(
+        f"{C}/samples/R1", json={"status": "made", "if_status": "made"}, headers=auth("bob")
+    )
+    assert r.status_code == 409 and "set by alice at " in r.json()["detail"]
+    at = lab.store.sample(NAME, "R1").status_changed_at.astimezone(UTC)
+    assert run(["sample", "list", "-c", NAME, "--db", lab.store.url]) == 0
+    assert f"failed (by alice, {at:%Y-%m-%d %H:%M} UTC)" in capsys.readouterr().out
 
 
 def test_two_lab_members_racing_on_a_sample_s_status_one_wins_one_is_told(store_url):
