@@ -1070,7 +1070,7 @@ def test_a_restore_into_a_new_file_failing_names_that_file(tmp_path, capsys, mon
     fill(source, NAME, "x")
     backup(source, NAME, tmp_path / "k.zip")
 
-    def full(store, archive, progress=None):  # as the store says it on a full disk
+    def full(store, archive, progress=None, *, warn=None):  # as the store says it on a full disk
         raise StoreError(f"database error at {store!r}: database or disk is full")
 
     monkeypatch.setattr(backup_module, "restore", full)

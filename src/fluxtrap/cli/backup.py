@@ -102,12 +102,16 @@ def restore(
     with open_regular(archive, "backup archive"):  # before a store is made for it
         pass
     file = sqlite_file(db)
+    beyond: list[str] = []  # values beyond any superconductor's, restored as stored
     with _bar(quiet) as progress:
         if file is None or file.exists() or not file.parent.is_dir():
-            name, counts = read_backup(store_from(db, create=True), archive, progress)
+            store = store_from(db, create=True)
+            name, counts = read_backup(store, archive, progress, warn=beyond.append)
         else:
-            name, counts = _restore_new_file(db, file, archive, progress)
+            name, counts = _restore_new_file(db, file, archive, progress, beyond.append)
     console.print(f"restored campaign {name!r} from {archive}: {_counts(counts)}")
+    for line in beyond:  # said once the restore is whole: a refused one restored none
+        warnings.warn(line, UserWarning, stacklevel=1)
 
 
 @contextmanager
@@ -122,7 +126,11 @@ def _bar(quiet: bool) -> Iterator[Callable[[int, int], Any]]:
 
 
 def _restore_new_file(
-    db: str | None, file: Path, archive: Path, progress: Callable[[int, int], Any]
+    db: str | None,
+    file: Path,
+    archive: Path,
+    progress: Callable[[int, int], Any],
+    warn: Callable[[str], Any],
 ) -> tuple[str, dict[str, int]]:
     """Restore into the SQLite ``file``, which does not exist, through a hidden file beside it
     that is linked into place only when the restore is whole: a restore refused, or killed
@@ -143,7 +151,8 @@ def _restore_new_file(
     with held_lock(partial.with_name(partial.name + ".lock"), timeout=10):
         try:
             store = Store(url.render_as_string(hide_password=False))
-            result = read_backup(store, archive, progress)
+            said: list[str] = []  # passed on once the file is linked into place
+            result = read_backup(store, archive, progress, warn=said.append)
             store.engine.dispose()  # the last connection closed: SQLite moves its WAL in the file
             if partial.with_name(partial.name + "-wal").exists():
                 raise StoreError(
@@ -156,6 +165,8 @@ def _restore_new_file(
                     f"{file}: a store was made there while the campaign was restored; nothing "
                     "was written to it: restore again"
                 ) from None
+            for line in said:
+                warn(line)
             return result
         except FluxtrapError as err:  # "cannot open the store '.new.db.restoring-4a9fa266':
             # database or disk is full" named a file nobody asked for, gone by then

@@ -38,7 +38,9 @@ import math
 import os
 import re
 import secrets
+import shlex
 import shutil
+import warnings
 import zipfile
 import zlib
 from collections import Counter
@@ -52,7 +54,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, LargeBinary, Table, func, select
 
 from fluxtrap import __version__
-from fluxtrap.campaign import CampaignSpec, check_new_name, check_who
+from fluxtrap.campaign import MAX_MAGNITUDE, PHYSICAL_MAX, CampaignSpec, check_new_name, check_who
 from fluxtrap.errors import ConflictError, FluxtrapError, InputFileError, ValidationError
 from fluxtrap.inputs import hidden_characters, open_regular, shown_path
 from fluxtrap.outputs import replacing
@@ -338,12 +340,20 @@ def restore(
     store: Store,
     archive: str | os.PathLike[str],
     progress: Callable[[int, int], Any] | None = None,
+    *,
+    warn: Callable[[str], Any] | None = None,
 ) -> tuple[str, dict[str, int]]:
     """Restore the campaign in ``archive`` into ``store`` (new ids, one transaction); returns
     its name and the row count per table. ``InputFileError`` for a damaged or foreign archive,
     ``ConflictError`` if the campaign exists in ``store`` already (named alike counts).
     ``progress`` is called with the bytes unpacked so far and their total (every member checked,
-    then each file again as its row is inserted)."""
+    then each file again as its row is inserted).
+
+    An objective value above ``campaign.PHYSICAL_MAX`` (a Jc over 1e14 A/m^2, a Tc over 300 K:
+    refused for new values since 2026-12-07, stored before) is restored as stored, not refused:
+    the archive is the lab's record. Once the campaign is restored, ``warn`` (default:
+    ``warnings.warn``) is called with one line per such value, naming the sample, the value and
+    how to correct it."""
     seen = [0, 0]  # bytes unpacked, of
 
     def step(size: int) -> None:
@@ -355,7 +365,7 @@ def restore(
     tables = {name: _load(members, f"tables/{name}.json", archive) for name in [*TABLES, "users"]}
     _known_columns(tables, manifest, archive)
     name = manifest["campaign"]
-    _check_rows(tables, name, archive)
+    beyond = _check_rows(tables, name, archive)
     with store.transaction() as s, _opened(Path(archive)) as z:
         _lock_names(s)  # as create_campaign: no "k-ba122 sps" beside "K-Ba122 SPS"
         for other in s.scalars(select(m.Campaign.name)):
@@ -399,6 +409,11 @@ def restore(
                     k: _python_value(m.User.__table__.c[k], doc[k], where) for k in USER_COLUMNS
                 }
                 s.add(m.User(**values, token_hash=secrets.token_hex(32)))
+    for line in beyond:  # once restored: a refused restore restored none of them
+        if warn is None:
+            warnings.warn(line, UserWarning, stacklevel=2)
+        else:
+            warn(line)
     return name, {k: len(v) for k, v in tables.items()}
 
 
@@ -437,7 +452,7 @@ def _newer(what: str, manifest: dict, archive: Any) -> None:
     )
 
 
-def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any) -> None:
+def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any) -> list[str]:
     """Refuse rows the store's own writers would never have written (the sha256 manifest proves
     no origin: anyone can write one): ids and references that are not integers, an id twice in
     a table, a row of another campaign (``campaign_id``), a campaign other than the manifest's or one its definition or name would be refused for, samples with a
@@ -446,7 +461,9 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
     not of a run's (``SIMULATION_SUMMARY``), calibration results not of calibrate's
     (``CALIBRATION_RESULT``) or whose series are not those of its calibration_series rows
     (``paired_series``), and names (``NAMES``) with control or invisible characters, as
-    ``Store``'s add_* refuse them."""
+    ``Store``'s add_* refuse them. Returns a line for each objective value above
+    ``PHYSICAL_MAX``, which is restored as stored (``_stored_objectives``)."""
+    beyond: list[str] = []
     for table_name, table in TABLES.items():
         keys = ["id", *(c.name for c in table.columns if c.foreign_keys)]
         for doc in tables[table_name]:
@@ -517,7 +534,16 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                     )
             for key, check in (
                 ("params", partial(spec.check_params, outside=True)),  # --outside-space kept
-                ("objectives", spec.check_objectives),
+                (
+                    "objectives",
+                    partial(
+                        _stored_objectives,
+                        spec,
+                        beyond=beyond,
+                        campaign=spec.name,
+                        label=doc["label"],
+                    ),
+                ),
             ):
                 if not isinstance(doc.get(key), dict):
                     raise ValidationError(f"{where}: {key} is not a table of values")
@@ -632,6 +658,40 @@ def _check_rows(tables: dict[str, list[dict[str, Any]]], name: str, archive: Any
                     parse_toml(doc[key], where)
     except FluxtrapError as err:
         raise InputFileError(f"{archive}: not restored: {err}") from None
+    return beyond
+
+
+def _stored_objectives(
+    spec: CampaignSpec,
+    values: dict[str, Any],
+    where: str,
+    *,
+    beyond: list[str],
+    campaign: str,
+    label: str,
+) -> None:
+    """Check a samples row's objective ``values`` as ``spec.check_objectives`` does, but for a
+    finite number above ``PHYSICAL_MAX`` of its quantity (refused for new values since
+    2026-12-07, so an archive written before may hold one: refusing it lost the whole campaign):
+    kept as stored, with a line in ``beyond`` saying which sample, what value and how to
+    correct it."""
+    high = {}
+    for k, v in values.items():
+        most = PHYSICAL_MAX.get(spec.objective(k).quantity) if k in spec.objective_names else None
+        number = isinstance(v, int | float) and not isinstance(v, bool)
+        if most is not None and number and math.isfinite(v) and most < v <= MAX_MAGNITUDE:
+            high[k] = v
+    spec.check_objectives({k: v for k, v in values.items() if k not in high}, where)
+    for k, v in high.items():
+        o = spec.objective(k)
+        unit, most = o.shown_unit, o.shown(PHYSICAL_MAX[o.quantity])
+        fix = f"fluxtrap sample measured -c {shlex.quote(campaign)} {shlex.quote(label)}"
+        beyond.append(
+            f"sample {label!r} ({where}): {k} = {o.shown(v):.4g} {unit} is above the {most:g} "
+            f"{unit} no superconductor reaches (a unit or exponent mistyped when it was stored?): "
+            "restored as stored; the optimizer takes it as measured until it is corrected with "
+            f"`{fix} -o {k}=VALUE --replace`"
+        )
 
 
 def _campaign_rows(s: Any, campaign_id: int, files: bool = True) -> dict[str, list[dict[str, Any]]]:
