@@ -5,6 +5,7 @@ sees them on the model explorer. Screenshots of each page go to ``test-artifacts
 from __future__ import annotations
 
 import re
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -612,8 +613,9 @@ def test_a_sample_status_changed_by_another_user_since_the_page_was_shown_is_not
     """The overview had no sample status buttons (the CLI and the API only, neither sending the
     status seen): Alice marking a sample failed replaced Bob's note without a word. Her page's
     buttons now send the status it showed: Bob's change since is a 409 saying the status it has,
-    his note, and who set it and when where stored (a sample made from a suggestion); his stay,
-    the stale button is disabled, and a current row still changes."""
+    his note, and who set it and when (stored on every sample since store revision 0013: a
+    researcher's own R1 named nobody); his stay, the stale button is disabled, and a current row
+    still changes."""
     points = [{"ramp_rate": r, "max_temperature": 600, "dwell_time": 9} for r in (30, 60)]
     sug, _ = page.store.add_suggestions(NAME, points, [0.2, 0.1], {}, 1)
     page.store.add_sample(NAME, "R1", points[1], recorded_by="alice")
@@ -624,8 +626,9 @@ def test_a_sample_status_changed_by_another_user_since_the_page_was_shown_is_not
     page.on("dialog", lambda d: d.accept("chipped"))  # the note asked for
     for label in ("R1", "O1"):
         page.store.set_sample_status(NAME, label, "failed", changed_by="bob", note="cracked")
-    at = page.store.suggestion(sug.id).status_changed_at
-    for label, who in (("R1", ""), ("O1", f"set by bob at {at:%Y-%m-%d %H:%M} UTC; ")):
+    for label in ("R1", "O1"):
+        at = page.store.sample(NAME, label).status_changed_at.astimezone(UTC)
+        who = f"set by bob at {at:%Y-%m-%d %H:%M} UTC; "
         button = f"button[data-sample='{label}'][data-status=failed]"
         page.click(button)
         expect(page.locator("#message.error")).to_have_text(
