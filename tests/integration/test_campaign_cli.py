@@ -5,6 +5,7 @@ suggestions (issue 16, campaign items)."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC
 
 import pandas as pd
 import pytest
@@ -481,7 +482,8 @@ def test_a_high_off_the_step_grid_is_noted_at_creation_with_the_highest_settable
 def test_sample_status_with_the_status_seen_does_not_overwrite_another_s_change(db, capsys):
     """Two lab members saw R9 made (`sample list`); eve marks it failed, then dave, who saw it made
     too, marks it failed with his own note: without --if-status his note replaced hers without a
-    word. With it, nothing changes and the error says its status now and her note."""
+    word. With it, nothing changes and the error says its status now, her note, and that she
+    set it when (store revision 0013: a researcher's sample named nobody)."""
     Store(db).add_sample(NAME, "R9", {"ramp_rate": 40, "max_temperature": 600, "dwell_time": 5,
                                       "atmosphere": "Ar"})  # fmt: skip
     base = ("sample", "status", "-c", NAME, "R9", "failed", "--db", db)
@@ -489,9 +491,11 @@ def test_sample_status_with_the_status_seen_does_not_overwrite_another_s_change(
     assert code == 0 and "R9 is now failed" in out, err
     code, out, err = cli(capsys, *base, "--note", "chipped", "--by", "dave", "--if-status", "made")
     assert code == 2 and out == "", out
+    at = Store(db).sample(NAME, "R9").status_changed_at.astimezone(UTC)
     assert err.strip() == (
-        "error: sample 'R9' is failed (note 'cracked'; changed since it was shown made): nothing "
-        f"changed; `fluxtrap sample list -c '{NAME}' --db {db}` lists it"
+        f"error: sample 'R9' is failed (note 'cracked'; set by eve at {at:%Y-%m-%d %H:%M} UTC; "
+        f"changed since it was shown made): nothing changed; `fluxtrap sample list -c '{NAME}' "
+        f"--db {db}` lists it"
     )
     assert (Store(db).sample(NAME, "R9").status_note) == "cracked"
     code, _, err = cli(capsys, *base, "--if-status", "broken")
