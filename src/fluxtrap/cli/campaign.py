@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import shlex
 import sys
-from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -165,7 +164,7 @@ def _history_table(store: Store, name: str) -> str:
         [
             x.label,
             x.origin,
-            x.status + _status_changed(x),
+            x.status + (f" ({x.status_changed})" if x.status_changed else ""),
             *(param_cell(x.params.get(p)) for p in spec.parameter_names),
             *(
                 objective_cell(x.objectives.get(o.name), o, x.objective_errors.get(o.name))
@@ -184,16 +183,6 @@ def _history_table(store: Store, name: str) -> str:
         "files",
     ]
     return text_table(headers, rows, title=spec.name)
-
-
-def _status_changed(x: SampleRecord) -> str:
-    """ " (by NAME, YYYY-MM-DD HH:MM UTC)": who last changed sample ``x``'s status and when, as
-    far as stored; "" when neither is (never changed, or changed before the store kept it)."""
-    by, at = x.status_changed_by, x.status_changed_at
-    if by is None and at is None:
-        return ""
-    when = f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if at is not None else ""
-    return f" ({', '.join(t for t in (f'by {by}' if by else '', when) if t)})"
 
 
 # -- samples ----------------------------------------------------------------------------------

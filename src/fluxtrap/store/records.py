@@ -66,6 +66,14 @@ class SampleRecord:
     # who set each objective value, where named (a measurement's recorded_by, or by hand)
     objective_set_by: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def status_changed(self) -> str:
+        """ "by NAME, YYYY-MM-DD HH:MM UTC": who last changed the status and when, as far as
+        stored; "" when neither is (never changed, or changed before the store kept it)."""
+        by, at = self.status_changed_by, self.status_changed_at
+        when = f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if at is not None else ""
+        return ", ".join(t for t in (f"by {by}" if by else "", when) if t)
+
     def __repr__(self) -> str:
         """One line a notebook shows: label, campaign, status, origin, parameters and objectives
         (± their 1-sigma, in SI, rounded at the sigma); the dataclass's ran to ~800 characters."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC
 from html import unescape
 from urllib.parse import urlencode
 
@@ -295,11 +296,14 @@ def test_overview_shows_categorical_values_and_failed_samples(browser_like):
     assert lab.client.post("/api/campaigns", json=body, headers=auth("alice")).status_code == 201
     lab.store.add_sample("Gas", "S1", {"t": 600, "gas": "Ar"}, objectives={"y": 1.5})
     lab.store.add_sample("Gas", "S2", {"t": 650, "gas": "vacuum"})
-    lab.store.set_sample_status("Gas", "S2", "failed", note="cracked")
+    failed = lab.store.set_sample_status("Gas", "S2", "failed", note="cracked", changed_by="bob")
     r = lab.client.get("/campaigns/Gas")
     assert r.status_code == 200, r.text
     assert '<td class="num">Ar</td>' in r.text and '<td class="num">vacuum</td>' in r.text
-    assert '<td class="status-failed" title="cracked">failed</td>' in r.text
+    # the status cell's title names who marked it and when (the page had the note alone)
+    when = f"{failed.status_changed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    title = f"cracked · set by bob, {when}"
+    assert f'<td class="status-failed" title="{title}">failed</td>' in r.text
     assert '<td class="status-made">made</td>' in r.text
     assert "t [450–750 degC], gas {Ar, vacuum}" in lab.client.get("/").text  # was a 500
 
