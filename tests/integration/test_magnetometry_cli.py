@@ -444,6 +444,19 @@ def test_measure_add_keeps_a_stored_objective_unless_replace(tmp_path, capsys, d
     assert len(store.measurements(NAME, "B2")) == 1
 
 
+def test_measure_add_and_list_say_a_synthetic_file_is_so(capsys, db, loop_file):
+    """The reader marks an MPMS3 file whose TITLE says SYNTHETIC and the dashboard and `sample
+    list` flag it; `measure add` stored it and `measure list` listed it as if measured."""
+    code, out, err = cli(
+        capsys, "measure", "add", "--db", db, "-c", NAME, "-s", "B2", str(loop_file), *EDGES
+    )
+    assert code == 0, err
+    assert f"warning: {loop_file.name} says it is SYNTHETIC" in " ".join(err.split()), err
+    code, out, err = cli(capsys, "measure", "list", "--db", db, "-c", NAME)
+    assert code == 0, err
+    assert f"{loop_file.name} (SYNTHETIC)" in out, out
+
+
 def test_measure_add_of_a_csv_without_moment_errors(tmp_path, capsys, db, loop_file):
     """Unknown errors are None in the loop-width curve's dm_err_Am2; the store's float(v) of each
     value raised a TypeError traceback for every file without an error column."""
@@ -479,7 +492,12 @@ def test_measure_list_shows_file_names_whole(tmp_path, capsys, db, loop_file, mo
     code, out, err = cli(capsys, "measure", "list", "-c", NAME, "--db", db)
     assert code == 0, err
     (row,) = [line for line in out.splitlines() if " B2 " in line]
-    assert [c.strip() for c in row.split("│")[1:-1]][1:5] == ["B2", "mh_loop", "5", name]
+    assert [c.strip() for c in row.split("│")[1:-1]][1:5] == [
+        "B2",
+        "mh_loop",
+        "5",
+        f"{name} (SYNTHETIC)",
+    ]
 
 
 def test_measure_list_shows_a_temperature_of_0_k(tmp_path, capsys, db):
@@ -503,7 +521,12 @@ def test_measure_list_shows_a_temperature_of_0_k(tmp_path, capsys, db):
     assert code == 0, err
     code, out, err = cli(capsys, "measure", "list", "-c", NAME, "--db", db)
     (row,) = [line for line in out.splitlines() if "zero.dat" in line]
-    assert [c.strip() for c in row.split("│")[1:-1]][1:5] == ["B2", "mh_loop", "0", "zero.dat"]
+    assert [c.strip() for c in row.split("│")[1:-1]][1:5] == [
+        "B2",
+        "mh_loop",
+        "0",
+        "zero.dat (SYNTHETIC)",
+    ]
 
 
 @pytest.mark.parametrize("case", ["truncated", "mt_file", "zero_size", "a_gt_b", "no_sample"])

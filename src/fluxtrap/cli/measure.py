@@ -791,6 +791,12 @@ def measure_add(
             shape=shape,
         )
     stored = f"stored {file.name} as measurement {done.record.id} of {sample} ({kind}"
+    if done.metadata.get("synthetic") is True:  # as the dashboard flags it: it looks measured
+        print(
+            f"warning: {file.name} says it is SYNTHETIC (its header: generated, not measured); "
+            f"{sample}'s values from it are flagged so in sample list and on the dashboard",
+            file=sys.stderr,
+        )
     if done.jc is None:
         meta = done.metadata
         _warn_skipped(file.name, meta.get("skipped_lines", ()), meta.get("skipped_rows"))
@@ -927,7 +933,7 @@ def measure_list(
             m.sample,
             m.kind,
             f"{m.temperature_K:.3g}" if m.temperature_K is not None else "-",
-            m.filename,
+            m.filename + (" (SYNTHETIC)" if m.metadata.get("synthetic") is True else ""),
             ", ".join(  # a tc_fit per sweep: its label (ZFC warming, FC cooling) tells them apart
                 " ".join([cv.kind, str(cv.settings.get("sweep") or "")]).strip()
                 + f" ({len(next(iter(cv.columns.values()), []))} pts)"
