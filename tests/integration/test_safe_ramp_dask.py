@@ -19,7 +19,8 @@ from fluxtrap.workflows.safe_ramp import scan_on_dask
 from ..conftest import cli
 from .test_safe_ramp_cli import write
 
-RATES = [1e4 / 3600, 1e6 / 3600]  # T/s: safe, and a jump
+# T/s: safe, and a jump (1e4 T/h, once the safe one, jumps at rtol / 4: marginal)
+RATES = [3e3 / 3600, 1e6 / 3600]
 
 
 @pytest.fixture(scope="module")
@@ -45,16 +46,23 @@ def test_the_rates_on_dask_give_the_scan_run_here(scheduler, tmp_path, capsys):
         assert b.stopped_s == pytest.approx(a.stopped_s, rel=1e-12)
         assert b.finals == pytest.approx(a.finals, rel=1e-12)
     assert there.fastest_safe_T_s == here.fastest_safe_T_s == RATES[0]
+    # both rates run again at rtol / 4 on the cluster too, with the same verdicts
+    assert (
+        [(c.rate_T_s, c.jumped) for c in sorted(there.checks, key=lambda c: c.rate_T_s)]
+        == [(c.rate_T_s, c.jumped) for c in sorted(here.checks, key=lambda c: c.rate_T_s)]
+        == [(RATES[0], False), (RATES[1], True)]
+    )
+    assert there.check_rtol == here.check_rtol == case.solver.rtol / 4
     out = tmp_path / "scan"
     code, stdout, err = cli(
         capsys,
         "safe-ramp", str(tmp_path / "case.toml"),
-        "--from", "1e4 T/h", "--to", "1e6 T/h", "--count", "2", "--mesh-size", "2 mm",
+        "--from", "3e3 T/h", "--to", "1e6 T/h", "--count", "2", "--mesh-size", "2 mm",
         "--scheduler", scheduler, "--out", str(out), "--quiet",
     )  # fmt: skip
     assert code == 0, err
     assert json.loads((out / "safe_ramp.json").read_text())["fastest_safe_T_h"] == pytest.approx(
-        1e4
+        3e3
     )
 
 

@@ -22,6 +22,7 @@ import dataclasses
 import math
 import numbers
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,10 @@ from fluxtrap.simulate.protocol import Cool, RampTemperature, states
 from fluxtrap.units import MU0
 
 MAX_RATES = 12  # runs of one scan
+# the verdicts at the edge of the safe range are run again at the case's rtol / CHECK_RTOL: the
+# 1.5 mm test disk at 1e4 T/h rose 5.39 K (safe) at rtol 1e-3 and past 15 K (a jump) at 2.5e-4,
+# 6e-5 and 1.5e-5, so a verdict that flips at rtol / 4 is a time-step artefact ("marginal")
+CHECK_RTOL = 4
 J01 = 2.404825557695773  # first zero of the Bessel function J0
 
 
@@ -284,29 +289,77 @@ class RampRun:
 
 @dataclass(frozen=True)
 class RampScan:
-    """The runs of ``scan_ramp_rates`` (by rate), the rise that counts as a jump (K) and the
-    fastest safe rate (T/s; None if the slowest already jumped)."""
+    """The runs of ``scan_ramp_rates`` (by rate), the rise that counts as a jump (K), the
+    fastest safe rate (T/s; None if the slowest already jumped), and ``checks``: the runs at
+    the edge of the safe range again at ``check_rtol`` (the case's rtol / ``CHECK_RTOL``). A
+    rate whose verdict a check does not hold is marginal, not safe."""
 
     runs: tuple[RampRun, ...]
     max_rise_K: float
     fastest_safe_T_s: float | None
+    checks: tuple[RampRun, ...] = ()
+    check_rtol: float | None = None
+
+    @property
+    def rtol(self) -> float | None:
+        """The [solver] rtol of ``runs`` (None if no run was checked)."""
+        return self.check_rtol * CHECK_RTOL if self.check_rtol else None
+
+    def check(self, rate_T_s: float) -> RampRun | None:
+        """The run at ``rate_T_s`` (T/s) at ``check_rtol``, None if it was not run again."""
+        return next((c for c in self.checks if c.rate_T_s == rate_T_s), None)
+
+    def verdict(self, run: RampRun) -> str:
+        """ "failed", "marginal" (its check jumped where it did not, or the other way, or
+        failed), "jump" or "safe"."""
+        c = self.check(run.rate_T_s)
+        if run.error:
+            return "failed"
+        if c is not None and (c.error or c.jumped != run.jumped):
+            return "marginal"
+        return "jump" if run.jumped else "safe"
+
+    @property
+    def marginal_T_s(self) -> list[float]:
+        """The rates (T/s) whose verdict flips at ``check_rtol``."""
+        return [r.rate_T_s for r in self.runs if self.verdict(r) == "marginal"]
 
     @property
     def slowest_jump_T_s(self) -> float | None:
-        """The slowest scanned rate that jumped above the fastest safe one (T/s): the safe
-        limit lies between the two; None if no faster rate jumped."""
+        """The slowest scanned rate above the fastest safe one (T/s) that jumped at the case's
+        rtol or at ``check_rtol``: the safe limit lies below it; None if none did."""
         floor = self.fastest_safe_T_s or 0.0
-        jumped = [r.rate_T_s for r in self.runs if r.jumped and r.rate_T_s > floor]
+        checked = {c.rate_T_s for c in self.checks if c.jumped}
+        jumped = [
+            r.rate_T_s
+            for r in self.runs
+            if r.rate_T_s > floor and (r.jumped or r.rate_T_s in checked)
+        ]
         return min(jumped, default=None)
 
+    def unchecked_T_s(self) -> list[float]:
+        """The rates (T/s) to run at ``check_rtol`` next: the fastest safe one and the next
+        faster one (unless it failed), where not run again yet."""
+        floor = self.fastest_safe_T_s
+        above = next((r for r in self.runs if r.rate_T_s > (floor or 0.0)), None)
+        todo = [floor] if floor else []
+        if above is not None and not above.error:
+            todo.append(above.rate_T_s)
+        return [r for r in todo if self.check(r) is None]
+
     def table(self) -> pd.DataFrame:
-        """One row per run: rate_T_h, peak_rise_K, jumped, stopped_s, <probe>_Bz_T, wall_s."""
+        """One row per run: rate_T_h, peak_rise_K, jumped, verdict, check_peak_rise_K and
+        check_jumped (at ``check_rtol``; empty where not run again), stopped_s, <probe>_Bz_T,
+        wall_s, error."""
         return pd.DataFrame(
             [
                 {
                     "rate_T_h": r.rate_T_s * 3600,
                     "peak_rise_K": r.peak_rise_K,
                     "jumped": r.jumped,
+                    "verdict": self.verdict(r),
+                    "check_peak_rise_K": getattr(self.check(r.rate_T_s), "peak_rise_K", None),
+                    "check_jumped": getattr(self.check(r.rate_T_s), "jumped", None),
                     "stopped_s": r.stopped_s,
                     **{f"{k}_Bz_T": v for k, v in r.finals.items()},
                     "wall_s": r.wall_s,
@@ -322,6 +375,8 @@ class RampScan:
             "max_rise_K": self.max_rise_K,
             "fastest_safe_T_h": safe * 3600 if safe else None,
             "slowest_jump_T_h": self.slowest_jump_T_s * 3600 if self.slowest_jump_T_s else None,
+            "marginal_T_h": [r * 3600 for r in self.marginal_T_s],
+            "check_rtol": self.check_rtol,
             "runs": self.table().to_dict(orient="records"),
         }
 
@@ -336,10 +391,25 @@ class RampScan:
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
         fig.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.9)
         t = self.table()
-        for jumped, colour, label in ((False, "tab:green", "no jump"), (True, "tab:red", "jump")):
-            sel = t[t.jumped == jumped]
-            ax.plot(sel.rate_T_h, sel.peak_rise_K, "o", color=colour, label=label)
+        for verdict, colour, label in (
+            ("safe", "tab:green", "no jump"),
+            ("jump", "tab:red", "jump"),
+            ("marginal", "tab:orange", f"marginal (flips at rtol/{CHECK_RTOL})"),
+        ):
+            sel = t[t.verdict == verdict]
+            if len(sel):
+                ax.plot(sel.rate_T_h, sel.peak_rise_K, "o", color=colour, label=label)
         ax.plot(t.rate_T_h, t.peak_rise_K, "k-", lw=0.6)
+        checked = t[t.check_peak_rise_K.notna()]
+        if len(checked):
+            ax.plot(
+                checked.rate_T_h,
+                checked.check_peak_rise_K.astype(float),
+                "s",
+                mfc="none",
+                color="k",
+                label=f"again at rtol {self.check_rtol:.3g}",
+            )
         ax.axhline(self.max_rise_K, color="tab:red", ls="--", lw=1, label="jump threshold")
         if self.fastest_safe_T_s:
             ax.axvline(self.fastest_safe_T_s * 3600, color="tab:green", ls=":", lw=1)
@@ -348,9 +418,12 @@ class RampScan:
             yscale="log",
             xlabel="ramp rate (T/h)",
             ylabel="peak temperature rise (K)",
-            title=f"fastest safe ramp: {self.fastest_safe_T_s * 3600:.3g} T/h"
-            if self.fastest_safe_T_s
-            else "no scanned rate is safe",
+            title=(
+                f"fastest safe ramp: {self.fastest_safe_T_s * 3600:.3g} T/h"
+                if self.fastest_safe_T_s
+                else "no scanned rate is safe"
+            )
+            + "".join(f"; {r * 3600:.3g} T/h marginal" for r in self.marginal_T_s[:2]),
         )
         ax.grid(alpha=0.3, which="both")
         ax.legend()
@@ -514,16 +587,42 @@ def ramp_run(
     )
 
 
-def ramp_scan(runs: list[RampRun], max_rise_K: float) -> RampScan:
+def ramp_scan(
+    runs: list[RampRun],
+    max_rise_K: float,
+    checks: list[RampRun] | tuple[RampRun, ...] = (),
+    check_rtol: float | None = None,
+) -> RampScan:
     """The scan of ``runs`` (any order): the fastest safe rate is the largest below which no
-    run jumped or failed."""
+    run jumped or failed, nor was marginal (its run again in ``checks``, at ``check_rtol``,
+    jumped or failed)."""
     runs = sorted(runs, key=lambda r: r.rate_T_s)
+    checked = {c.rate_T_s: c for c in checks}
     safe = None
     for r in runs:
-        if r.jumped or r.error:
+        c = checked.get(r.rate_T_s)
+        if r.jumped or r.error or (c is not None and (c.jumped or c.error)):
             break
         safe = r.rate_T_s
-    return RampScan(tuple(runs), max_rise_K, safe)
+    return RampScan(tuple(runs), max_rise_K, safe, tuple(checks), check_rtol)
+
+
+def checked_scan(
+    runs: list[RampRun],
+    max_rise_K: float,
+    check_rtol: float,
+    run_again: Callable[[list[float]], list[RampRun]],
+) -> RampScan:
+    """The scan of ``runs`` with the fastest safe rate and the next faster one run again at
+    ``check_rtol`` by ``run_again(rates)``; where the fastest safe rate's verdict flips, the
+    next slower one is checked in turn (at most every rate once; two runs when it holds)."""
+    checks: list[RampRun] = []
+    while True:
+        scan = ramp_scan(runs, max_rise_K, checks, check_rtol)
+        todo = scan.unchecked_T_s()
+        if not todo:
+            return scan
+        checks += run_again(todo)
 
 
 def scan_ramp_rates(
@@ -536,6 +635,15 @@ def scan_ramp_rates(
     """Run ``case`` with every ``ramp_field`` step at each of ``rates_T_s`` (T/s, at most
     ``MAX_RATES``) here, one after the other, on one mesh (``mesh_size_m``, else the case's,
     else the coarsest start size); a run ends when the hottest element rises ``max_rise_K``
-    (default ``default_max_rise_K``). ``workflows.safe_ramp`` runs the rates on Dask."""
+    (default ``default_max_rise_K``); the fastest safe rate and the next faster one are run
+    again at the case's rtol / ``CHECK_RTOL`` (``checked_scan``). ``workflows.safe_ramp`` runs
+    the rates on Dask."""
     rates, rise, h = scan_plan(case, rates_T_s, max_rise_K, mesh_size_m)
-    return ramp_scan([ramp_run(case, rate, rise, h, progress) for rate in rates], rise)
+    runs = [ramp_run(case, rate, rise, h, progress) for rate in rates]
+    tight = case.with_options(rtol=case.solver.rtol / CHECK_RTOL)
+    return checked_scan(
+        runs,
+        rise,
+        tight.solver.rtol,
+        lambda todo: [ramp_run(tight, rate, rise, h, progress) for rate in todo],
+    )

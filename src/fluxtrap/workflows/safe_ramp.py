@@ -9,7 +9,14 @@ from typing import Any
 
 from fluxtrap.errors import FluxtrapError
 from fluxtrap.simulate.case import Case
-from fluxtrap.simulate.stability import RampRun, RampScan, ramp_run, ramp_scan, scan_plan
+from fluxtrap.simulate.stability import (
+    CHECK_RTOL,
+    RampRun,
+    RampScan,
+    checked_scan,
+    ramp_run,
+    scan_plan,
+)
 from fluxtrap.workflows.isolated import DEFAULT_MEMORY_MB, ChildFailed
 from fluxtrap.workflows.sweep.runner import (
     _client,
@@ -34,33 +41,56 @@ def scan_on_dask(
     """``stability.scan_ramp_rates`` with each rate (T/s) a task on Dask (``scheduler``: address
     of a running scheduler, with ``security``; else a ``LocalCluster`` of ``workers``). A task
     the cluster loses (a worker died) is a failed run, which ends the safe range there. Each run
-    is a child of its worker with ``memory_mb`` MiB (as a sweep's variants; None: no limit)."""
+    is a child of its worker with ``memory_mb`` MiB (as a sweep's variants; None: no limit).
+    The fastest safe rate and the next faster one run again at rtol / ``CHECK_RTOL``, as
+    ``checked_scan``."""
     check_memory_mb(memory_mb, "safe-ramp")
     rates, rise, h = scan_plan(case, rates_T_s, max_rise_K, mesh_size_m)
-    runs: list[RampRun] = []
+    tight = case.with_options(rtol=case.solver.rtol / CHECK_RTOL)
+    where = scheduler or "the local cluster"
     with _client(scheduler, workers, security) as client:
-        futures = {
-            client.submit(
-                _ramp_run,
-                case,
-                rate,
-                rise,
-                h,
-                memory_mb,
-                key=task_key("fluxtrap-ramp", case.key(), rate, rise, h, memory_mb),
-            ): rate
-            for rate in rates
-        }
-        where = scheduler or "the local cluster"
-        for future, workerless in finished(client, futures, where, lambda r: f"{r:g} T/s"):
-            try:
-                if workerless:
-                    raise FluxtrapError(workerless)
-                runs.append(future.result())
-            except Exception as err:  # noqa: BLE001 - the cluster lost the task: a failed run
-                runs.append(_failed(futures[future], f"{type(err).__name__}: {err}"))
-            future.release()
-    return ramp_scan(runs, rise)
+        runs = _run_all(client, where, case, rates, rise, h, memory_mb)
+        # the edge of the safe range again at rtol / CHECK_RTOL, side by side as the scan
+        return checked_scan(
+            runs,
+            rise,
+            tight.solver.rtol,
+            lambda todo: _run_all(client, where, tight, todo, rise, h, memory_mb),
+        )
+
+
+def _run_all(
+    client: Any,
+    where: str,
+    case: Case,
+    rates: list[float],
+    rise: float,
+    h: float,
+    memory_mb: int | None,
+) -> list[RampRun]:
+    """``_ramp_run`` of each rate (T/s) as a task on ``client``; a lost task is a failed run."""
+    runs: list[RampRun] = []
+    futures = {
+        client.submit(
+            _ramp_run,
+            case,
+            rate,
+            rise,
+            h,
+            memory_mb,
+            key=task_key("fluxtrap-ramp", case.key(), rate, rise, h, memory_mb),
+        ): rate
+        for rate in rates
+    }
+    for future, workerless in finished(client, futures, where, lambda r: f"{r:g} T/s"):
+        try:
+            if workerless:
+                raise FluxtrapError(workerless)
+            runs.append(future.result())
+        except Exception as err:  # noqa: BLE001 - the cluster lost the task: a failed run
+            runs.append(_failed(futures[future], f"{type(err).__name__}: {err}"))
+        future.release()
+    return runs
 
 
 def _ramp_run(
