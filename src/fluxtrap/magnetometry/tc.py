@@ -683,11 +683,11 @@ def find_tc(
 ) -> TcResult:
     """Tc of one sweep by ``criterion`` ("shielded" or "normal") at ``level`` (see the module docstring).
 
-    Where the step on a linear baseline is refused, a Curie term C / T fitted with the step (``_curie_term``, 5 sigma, paramagnetic) is
-    taken out and the sweep fitted again (a step of 1e-5 A m^2 at 38 K on 3e-4 / T A m^2 K had
-    been refused as 'the sweep ends before the normal state'): the
-    result's ``curie_Am2_K`` holds C, its ``model`` the term, its +- the change of Tc over C's
-    1-sigma, and a note says so. AnalysisError if the sweep shows no complete transition;
+    Where the step on a linear baseline is refused, a Curie term C / T fitted with the step
+    (``_curie_term``, 5 sigma, paramagnetic) is taken out and the sweep fitted again (a step of
+    1e-5 A m^2 at 38 K on 3e-4 / T A m^2 K had been refused as 'the sweep ends before the normal
+    state'): the result's ``curie_Am2_K`` holds C, its ``model`` the term, its +- the change of
+    Tc over C's 1-sigma, and a note says so. AnalysisError if the sweep shows no complete transition;
     ValidationError for a bad criterion or temperatures below 0 K (degC taken for kelvin).
     """
     kw = dict(
